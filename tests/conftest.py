@@ -1,0 +1,30 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+import style_transfer as st  # noqa: E402
+
+# The tutorial's K.placeholder and K.gradients need graph mode, for the whole test process.
+st.use_graph_mode()
+
+
+@pytest.fixture(scope="session")
+def weights_path():
+    """The real VGG16 ImageNet weights, found as a user's run finds them."""
+    try:
+        return st.resolve_weights("imagenet")
+    except st.UserError as error:
+        pytest.fail(f"{error} (make test builds them first)")
+
+
+@pytest.fixture
+def fresh_graph():
+    """Each graph-building test starts from an empty Keras session."""
+    st.K.clear_session()
+    yield
+    st.K.clear_session()

@@ -1,0 +1,84 @@
+"""The command line as a learner meets it: help, mistakes, and a real (tiny) run."""
+import re
+import subprocess
+import sys
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+SCRIPT = str(ROOT / "style_transfer.py")
+CONTENT = str(ROOT / "images" / "chelsea.png")
+STYLE = str(ROOT / "images" / "swirls.png")
+
+
+def run(*args, timeout=300):
+    return subprocess.run([sys.executable, SCRIPT, *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+def assert_one_line_error(result, *words):
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_help_lists_every_option_with_its_default():
+    result = run("--help")
+    assert result.returncode == 0
+    for option in ["--output", "--size", "--iterations", "--content-weight", "--style-weight",
+                   "--tv-weight", "--weights", "--seed"]:
+        assert option in result.stdout
+    for default in ["512", "0.025", "5.0", "imagenet"]:
+        assert f"default: {default}" in result.stdout
+
+
+def test_missing_content_file(tmp_path):
+    missing = str(tmp_path / "nope.jpg")
+    assert_one_line_error(run(missing, STYLE, "--output", str(tmp_path / "o.png")),
+                          missing, "no such file")
+
+
+def test_style_file_that_is_not_an_image(tmp_path):
+    fake = tmp_path / "notes.png"
+    fake.write_text("this is not a picture\n")
+    assert_one_line_error(run(CONTENT, str(fake), "--output", str(tmp_path / "o.png")),
+                          str(fake), "not a readable image")
+    assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("flag, value", [("--size", "16"), ("--iterations", "0"),
+                                         ("--style-weight", "-1"), ("--tv-weight", "nan")])
+def test_bad_numbers_are_usage_errors_naming_the_flag(flag, value):
+    result = run(CONTENT, STYLE, flag, value)
+    assert result.returncode == 2
+    assert flag in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_output_extension_is_refused_before_any_work(tmp_path):
+    assert_one_line_error(run(CONTENT, STYLE, "--output", str(tmp_path / "out.txt")),
+                          "--output", ".png")
+
+
+def test_a_tiny_run_lowers_the_loss_and_writes_a_valid_image(tmp_path):
+    output = tmp_path / "result.png"
+    result = run(CONTENT, STYLE, "--size", "64", "--iterations", "3", "--seed", "1",
+                 "--output", str(output))
+    assert result.returncode == 0, result.stderr
+    start = float(re.search(r"Start: loss (\S+)", result.stdout).group(1))
+    losses = [float(v) for v in re.findall(r"Iteration \d+/3: loss (\S+),", result.stdout)]
+    assert len(losses) == 3
+    assert losses[0] < start and losses[-1] < losses[0]
+    assert all(b <= a for a, b in zip(losses, losses[1:]))
+
+    image = iio.imread(output)
+    assert image.shape == (43, 64, 3) and image.dtype == np.uint8  # 451x300 photo, longer side 64
+    assert image.std() > 5  # not a flat grey or black
+    steps = sorted(p.name for p in (tmp_path / "result_iterations").iterdir())
+    assert steps == ["iteration_001.png", "iteration_002.png", "iteration_003.png"]
+    np.testing.assert_array_equal(iio.imread(tmp_path / "result_iterations" / steps[-1]), image)

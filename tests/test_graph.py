@@ -1,0 +1,82 @@
+"""The tutorial's graph: its gradient, and the Evaluator that hands it to L-BFGS."""
+import numpy as np
+import pytest
+from scipy.optimize import fmin_l_bfgs_b
+
+import style_transfer as st
+
+SHAPE = (32, 40)
+
+
+@pytest.fixture
+def tiny_problem(weights_path, fresh_graph):
+    # float64 so that finite differences are exact enough to check the gradient tightly;
+    # the graph is the same one a run builds in float32.
+    st.K.set_floatx("float64")
+    yield build_tiny_problem(weights_path)
+    st.K.set_floatx("float32")
+
+
+def build_tiny_problem(weights_path):
+    rng = np.random.default_rng(3)
+    content = rng.integers(0, 256, size=SHAPE + (3,), dtype=np.uint8)
+    style = rng.integers(0, 256, size=SHAPE + (3,), dtype=np.uint8)
+    f = st.build_loss_and_grads(st.preprocess(content, SHAPE), st.preprocess(style, SHAPE),
+                                weights_path)
+    x = st.random_start(SHAPE, seed=0)
+    return f, x
+
+
+def test_gradient_matches_finite_differences(tiny_problem):
+    f, x = tiny_problem
+    loss, grads = f([x])
+    assert grads.shape == x.shape
+    rng = np.random.default_rng(4)
+    # Directional derivatives along random directions: the gradient's dot product with a
+    # direction must match (L(x + h d) - L(x - h d)) / 2h.
+    for _ in range(3):
+        d = rng.normal(size=x.shape)
+        d /= np.linalg.norm(d)
+        h = 1e-3
+        up, _ = f([x + h * d])
+        down, _ = f([x - h * d])
+        numeric = (float(up) - float(down)) / (2 * h)
+        analytic = float(np.sum(grads * d))
+        assert numeric == pytest.approx(analytic, rel=1e-6)
+
+
+class CountingQuadratic:
+    """Stands in for the graph: loss = sum((x - 3)^2), gradient 2 (x - 3); counts its runs."""
+
+    def __init__(self):
+        self.runs = 0
+
+    def __call__(self, inputs):
+        self.runs += 1
+        x = inputs[0].astype(np.float64)
+        return [np.sum((x - 3.0) ** 2), 2.0 * (x - 3.0)]
+
+
+def test_evaluator_runs_the_graph_once_per_loss_and_grads_pair():
+    f = CountingQuadratic()
+    evaluator = st.Evaluator(f, (2, 2))
+    x1 = np.arange(12, dtype=np.float64)
+    x2 = x1 + 1.0
+    assert evaluator.loss(x1) == pytest.approx(np.sum((x1 - 3) ** 2))
+    np.testing.assert_allclose(evaluator.grads(x1), 2 * (x1 - 3))
+    assert f.runs == 1
+    assert evaluator.loss(x2) == pytest.approx(np.sum((x2 - 3) ** 2))
+    np.testing.assert_allclose(evaluator.grads(x2), 2 * (x2 - 3))  # x2's, not x1's
+    assert f.runs == 2
+    # Asking for a point the optimiser has not asked the loss of still gives its own gradient.
+    np.testing.assert_allclose(evaluator.grads(x1), 2 * (x1 - 3))
+    assert f.runs == 3
+
+
+def test_evaluator_drives_lbfgs_with_one_run_per_evaluation():
+    f = CountingQuadratic()
+    evaluator = st.Evaluator(f, (2, 3))
+    x, loss, info = fmin_l_bfgs_b(evaluator.loss, np.zeros(18), fprime=evaluator.grads,
+                                  maxfun=20)
+    np.testing.assert_allclose(x, 3.0, atol=1e-5)
+    assert f.runs == evaluator.evaluations == info["funcalls"]
