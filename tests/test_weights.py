@@ -84,12 +84,17 @@ def test_no_download_and_no_local_copy_says_what_to_run(tmp_path, monkeypatch):
         st.resolve_weights("imagenet")
 
 
-def test_failed_download_falls_back_to_the_built_copy(tmp_path, monkeypatch):
+def test_a_built_copy_is_used_without_downloading(tmp_path, monkeypatch):
     def offline(*args, **kwargs):
-        raise Exception("URL fetch failure")
+        raise AssertionError("must not try to download when a built copy exists")
 
     built = tmp_path / "built.h5"
     built.write_bytes(b"stand-in")
     monkeypatch.setattr(st, "get_file", offline)
     monkeypatch.setattr(st, "LOCAL_WEIGHTS", built)
     assert st.resolve_weights("imagenet") == built
+
+
+def test_a_weights_path_that_does_not_exist_is_a_usage_error(tmp_path):
+    with pytest.raises(st.UserError, match="--weights"):
+        st.resolve_weights(str(tmp_path / "missing.h5"))

