@@ -21,7 +21,7 @@ def build_tiny_problem(weights_path):
     rng = np.random.default_rng(3)
     content = rng.integers(0, 256, size=SHAPE + (3,), dtype=np.uint8)
     style = rng.integers(0, 256, size=SHAPE + (3,), dtype=np.uint8)
-    f = st.build_loss_and_grads(st.preprocess(content, SHAPE), st.preprocess(style, SHAPE),
+    f = st.build_loss_and_grads(st.preprocess(content, SHAPE), [st.preprocess(style, SHAPE)],
                                 weights_path)
     x = st.random_start(SHAPE, seed=0)
     return f, x
