@@ -143,10 +143,9 @@ def load_image(path):
                 return to_rgb(image)
     except UserError:
         raise
-    except Image.DecompressionBombWarning as error:
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
         raise UserError(f"{path}: too large to read safely ({error})") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
-            Image.DecompressionBombError) as error:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
         raise UserError(f"{path}: not a readable image ({error})") from None
 
 

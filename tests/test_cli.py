@@ -1,7 +1,9 @@
 """The command line as a learner meets it: help, mistakes, and a real (tiny) run."""
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import imageio.v3 as iio
 import numpy as np
@@ -82,3 +84,52 @@ def test_a_tiny_run_lowers_the_loss_and_writes_a_valid_image(tmp_path):
     steps = sorted(p.name for p in (tmp_path / "result_iterations").iterdir())
     assert steps == ["iteration_001.png", "iteration_002.png", "iteration_003.png"]
     np.testing.assert_array_equal(iio.imread(tmp_path / "result_iterations" / steps[-1]), image)
+
+    # The GIF: one frame per iteration, the last one the result.
+    frames = iio.imread(tmp_path / "result.gif", index=None)
+    assert frames.shape[0] == 3 and frames.shape[1:3] == (43, 64)
+    # The sheet: photo, painting and result side by side at the result's height.
+    sheet = iio.imread(tmp_path / "result_sheet.png")
+    tiles = [resized(CONTENT, (43, 65)), resized(STYLE, (43, 43)), image]
+    assert sheet.shape == (43, sum(t.shape[1] for t in tiles) + 8 * 2, 3)
+    left = 0
+    for tile in tiles:
+        np.testing.assert_array_equal(sheet[:, left:left + tile.shape[1]], tile)
+        left += tile.shape[1] + 8
+
+
+def resized(path, shape):
+    from PIL import Image
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB").resize(shape[::-1], Image.LANCZOS))
+
+
+def test_ctrl_c_keeps_the_best_image_so_far(tmp_path):
+    output = tmp_path / "stopped.png"
+    process = subprocess.Popen(
+        [sys.executable, SCRIPT, CONTENT, STYLE, "--size", "64", "--iterations", "500",
+         "--output", str(output)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT)
+    deadline = time.time() + 240
+    for line in process.stdout:
+        if line.startswith("Iteration 2/"):
+            break
+        assert time.time() < deadline, "the run never reached iteration 2"
+    time.sleep(0.5)  # somewhere inside iteration 3
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "Traceback" not in err and f"best image so far is in {output}" in err
+    image = iio.imread(output)  # complete and valid
+    assert image.shape == (43, 64, 3) and image.std() > 5
+    assert not list(tmp_path.glob(".*partial*"))
+    assert (tmp_path / "stopped.gif").exists()
+
+
+def test_a_loss_that_overflows_stops_with_a_clear_message(tmp_path):
+    # 1e39 is a fine number for Python but overflows float32: the loss becomes infinite.
+    result = run(CONTENT, STYLE, "--size", "64", "--style-weight", "1e39",
+                 "--output", str(tmp_path / "inf.png"))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "inf" in lines[0] and "Traceback" not in result.stderr

@@ -80,3 +80,39 @@ def test_evaluator_drives_lbfgs_with_one_run_per_evaluation():
                                   maxfun=20)
     np.testing.assert_allclose(x, 3.0, atol=1e-5)
     assert f.runs == evaluator.evaluations == info["funcalls"]
+
+
+class IllConditioned(CountingQuadratic):
+    """A long narrow bowl: L-BFGS needs many steps, as on a real picture."""
+
+    def __call__(self, inputs):
+        self.runs += 1
+        x = inputs[0].astype(np.float64).ravel()
+        scale = np.logspace(0, 4, x.size)
+        return [np.sum(scale * (x - 3.0) ** 2), (2.0 * scale * (x - 3.0)).reshape(inputs[0].shape)]
+
+
+def test_a_loss_that_turns_nan_stops_the_run_and_keeps_the_last_good_point():
+    good = IllConditioned()
+
+    def turns_nan(inputs):
+        loss, grads = good(inputs)
+        return [np.nan if good.runs > 25 else loss, grads]
+
+    evaluator = st.Evaluator(turns_nan, (10, 10))
+    with pytest.raises(FloatingPointError, match="nan"):
+        st.optimize_continuous(evaluator, np.zeros(300), 5, lambda i: None)
+    assert evaluator.evaluations == 25  # the 26th, NaN, was not taken
+    assert good.runs == 26 and np.isfinite(evaluator.best_loss)
+    scale = np.logspace(0, 4, 300)
+    assert evaluator.best_loss == pytest.approx(np.sum(scale * (evaluator.best_x - 3) ** 2))
+
+
+@pytest.mark.parametrize("optimize", [st.optimize_restarted, st.optimize_continuous])
+def test_both_loops_report_each_iteration_with_the_best_loss_so_far(optimize):
+    evaluator = st.Evaluator(IllConditioned(), (10, 10))
+    reported = []
+    optimize(evaluator, np.zeros(300), 4, lambda i: reported.append((i, evaluator.best_loss)))
+    assert [i for i, _ in reported] == [1, 2, 3, 4]
+    losses = [loss for _, loss in reported]
+    assert all(b <= a for a, b in zip(losses, losses[1:]))

@@ -42,3 +42,48 @@ def test_save_image_writes_a_complete_file_and_leaves_no_partial(tmp_path):
     st.save_image(target, image)
     np.testing.assert_array_equal(st.load_image(target), image)
     assert [p.name for p in target.parent.iterdir()] == ["out.png"]
+
+
+def test_preserve_color_keeps_the_photos_colour_and_the_results_brightness():
+    rng = np.random.default_rng(5)
+    # Mid-range values, so no pixel is clipped and the check below is exact up to rounding.
+    result = rng.integers(90, 170, size=(6, 7, 3)).astype(np.uint8)
+    content = rng.integers(90, 170, size=(6, 7, 3)).astype(np.uint8)
+    out = st.preserve_color(result, content).astype(np.float64)
+    # Changing only brightness (Y) in YIQ adds the same amount to R, G and B, because I and Q
+    # weigh the channels with weights summing to 0. So out - content is grey ...
+    shift = out - content
+    assert np.abs(shift - shift.mean(axis=2, keepdims=True)).max() <= 1.0
+    # ... and it is the brightness difference, by the Rec. 601 luma weights.
+    luma = lambda img: img.astype(np.float64) @ [0.299, 0.587, 0.114]
+    np.testing.assert_allclose(shift.mean(axis=2), luma(result) - luma(content), atol=1.0)
+
+
+def test_init_content_starts_at_the_photo():
+    rng = np.random.default_rng(6)
+    content = rng.integers(0, 256, size=(20, 30, 3), dtype=np.uint8)
+    style = rng.integers(0, 256, size=(50, 50, 3), dtype=np.uint8)
+    start = st.starting_image("content", content, [style], (20, 30), seed=None)
+    np.testing.assert_array_equal(st.deprocess(start.ravel(), (20, 30)), content)
+    start = st.starting_image("style", content, [style], (20, 30), seed=None)
+    np.testing.assert_array_equal(st.deprocess(start.ravel(), (20, 30)),
+                                  st.resize(style, (20, 30)))
+    noise1 = st.starting_image("noise", content, [style], (20, 30), seed=4)
+    noise2 = st.starting_image("noise", content, [style], (20, 30), seed=4)
+    np.testing.assert_array_equal(noise1, noise2)
+    assert noise1.min() >= -128 and noise1.max() <= 127
+
+
+def test_init_from_a_file(tmp_path):
+    picture = np.full((10, 10, 3), 77, dtype=np.uint8)
+    st.save_image(tmp_path / "start.png", picture)
+    start = st.starting_image(str(tmp_path / "start.png"), picture, [picture], (5, 5), None)
+    np.testing.assert_array_equal(st.deprocess(start.ravel(), (5, 5)), picture[:5, :5])
+
+
+def test_comparison_sheet_scales_each_image_to_the_result_height():
+    a = np.zeros((10, 20, 3), dtype=np.uint8)
+    b = np.full((30, 30, 3), 200, dtype=np.uint8)
+    sheet = st.comparison_sheet([a, b], 10)
+    assert sheet.shape == (10, 20 + 8 + 10, 3)
+    assert (sheet[:, 20:28] == 255).all() and (sheet[:, 28:] == 200).all()

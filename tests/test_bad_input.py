@@ -1,0 +1,268 @@
+"""Whatever is on a learner's disk gets one clear line and exit status 2, never a traceback."""
+import io
+import random
+import subprocess
+import sys
+import zlib
+import struct
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import style_transfer as st
+from conftest import ROOT
+
+CONTENT = str(ROOT / "images" / "chelsea.png")
+STYLE = str(ROOT / "images" / "swirls.png")
+
+
+def main_says(argv, capsys):
+    """Run the command line in-process; return (exit status, stderr lines)."""
+    try:
+        status = st.main(argv)
+    except SystemExit as exit_:  # argparse's usage errors
+        status = exit_.code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return status, err.strip().splitlines()
+
+
+def assert_refused(path, capsys, tmp_path, *words):
+    output = tmp_path / "never.png"
+    status, lines = main_says([str(path), STYLE, "--output", str(output)], capsys)
+    assert status == 2
+    assert len(lines) == 1, lines
+    assert str(path) in lines[0]
+    for word in words:
+        assert word in lines[0]
+    assert not output.exists()
+
+
+def png_bytes(array, **params):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG", **params)
+    return buffer.getvalue()
+
+
+def raw_png(width, height, bit_depth=8, colour_type=2, rows=None):
+    """A PNG written by hand, so any header (true or not) and any bit depth can be made."""
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    data = b"".join(b"\0" + row for row in rows) if rows is not None else b"\0" * 100
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(data))
+            + chunk(b"IEND", b""))
+
+
+def png_header_claiming(width, height):
+    """A PNG whose header claims width x height but holds almost no data."""
+    return raw_png(width, height)
+
+
+# -- input images ------------------------------------------------------------------------------
+def test_missing_file(tmp_path, capsys):
+    assert_refused(tmp_path / "nope.jpg", capsys, tmp_path, "no such file")
+
+
+def test_folder(tmp_path, capsys):
+    (tmp_path / "pictures").mkdir()
+    assert_refused(tmp_path / "pictures", capsys, tmp_path, "folder")
+
+
+def test_zero_byte_file(tmp_path, capsys):
+    (tmp_path / "empty.png").write_bytes(b"")
+    assert_refused(tmp_path / "empty.png", capsys, tmp_path, "not a readable image")
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG"])
+def test_truncated_image(tmp_path, capsys, kind):
+    rng = np.random.default_rng(0)
+    buffer = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(buffer, kind)
+    data = buffer.getvalue()
+    path = tmp_path / f"cut.{kind.lower()}"
+    path.write_bytes(data[: len(data) // 2])
+    assert_refused(path, capsys, tmp_path, "not a readable image")
+
+
+def test_decompression_bomb(tmp_path, capsys):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_header_claiming(100_000, 100_000))
+    assert_refused(path, capsys, tmp_path, "too large")
+
+
+def test_a_generated_batch_of_malformed_files_all_exit_2(tmp_path, capsys):
+    rng = random.Random(2026)
+    good_png = (ROOT / "images" / "chelsea.png").read_bytes()
+    buffer = io.BytesIO()
+    Image.open(ROOT / "images" / "chelsea.png").save(buffer, "JPEG")
+    good_jpeg = buffer.getvalue()
+    cases = {}
+    for i in range(6):  # random bytes, under image names
+        cases[f"random{i}.{rng.choice(['png', 'jpg', 'gif', 'bmp'])}"] = rng.randbytes(
+            rng.randint(1, 5000))
+    for i in range(8):  # real files cut at random offsets
+        data = rng.choice([good_png, good_jpeg])
+        cases[f"cut{i}.{'png' if data is good_png else 'jpg'}"] = data[
+            : rng.randint(1, len(data) * 9 // 10)]
+    cases["zipped.jpg"] = b"PK\x03\x04" + rng.randbytes(300)  # wrong extension: a zip
+    cases["notes.png"] = b"these are my notes, not a picture\n" * 10
+    cases["header_only.png"] = good_png[:33]
+    cases["script.jpeg"] = b"#!/bin/sh\necho hello\n"
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert_refused(path, capsys, tmp_path)
+
+
+# -- unusual but valid pictures ---------------------------------------------------------------
+def load_saved(tmp_path, image, name, **params):
+    path = tmp_path / name
+    image.save(path, **params)
+    loaded = st.load_image(path)
+    assert loaded.dtype == np.uint8 and loaded.ndim == 3 and loaded.shape[2] == 3
+    return loaded
+
+
+def test_grayscale(tmp_path):
+    grey = np.array([[0, 128], [200, 255]], dtype=np.uint8)
+    loaded = load_saved(tmp_path, Image.fromarray(grey, "L"), "grey.png")
+    np.testing.assert_array_equal(loaded, np.repeat(grey[:, :, None], 3, axis=2))
+
+
+def test_rgba_lies_on_white(tmp_path):
+    rgba = np.zeros((2, 2, 4), dtype=np.uint8)
+    rgba[0, 0] = [255, 0, 0, 255]   # opaque red
+    rgba[1, 1] = [0, 0, 255, 0]     # fully transparent
+    loaded = load_saved(tmp_path, Image.fromarray(rgba, "RGBA"), "rgba.png")
+    assert loaded[0, 0].tolist() == [255, 0, 0]
+    assert loaded[1, 1].tolist() == [255, 255, 255]
+
+
+def test_palette(tmp_path):
+    image = Image.new("P", (3, 2))
+    image.putpalette([10, 20, 30, 200, 100, 50] + [0] * 762)
+    image.putpixel((1, 0), 1)
+    loaded = load_saved(tmp_path, image, "palette.png")
+    assert loaded[0, 0].tolist() == [10, 20, 30] and loaded[0, 1].tolist() == [200, 100, 50]
+
+
+def test_16_bit_grey_png(tmp_path):
+    deep = np.array([[0, 32896], [65535, 1000]], dtype=">u2")
+    path = tmp_path / "deep.png"
+    path.write_bytes(raw_png(2, 2, bit_depth=16, colour_type=0, rows=[r.tobytes() for r in deep]))
+    loaded = st.load_image(path)
+    assert loaded.shape == (2, 2, 3) and loaded.dtype == np.uint8
+    np.testing.assert_array_equal(loaded[:, :, 0], np.round(deep / 65535 * 255))
+    np.testing.assert_array_equal(loaded[:, :, 0], loaded[:, :, 2])
+
+
+def test_16_bit_rgb_png(tmp_path):
+    # A photographer's 16-bit export: 0xFFFF is full, 0x8080 about half.
+    deep = np.zeros((2, 2, 3), dtype=">u2")
+    deep[0, 0] = [65535, 0, 32896]
+    path = tmp_path / "deep_rgb.png"
+    path.write_bytes(raw_png(2, 2, bit_depth=16, colour_type=2, rows=[r.tobytes() for r in deep]))
+    loaded = st.load_image(path)
+    assert loaded.shape == (2, 2, 3) and loaded.dtype == np.uint8
+    assert loaded[0, 0].tolist() == [255, 0, 128] and loaded[1, 1].tolist() == [0, 0, 0]
+
+
+def test_cmyk_jpeg(tmp_path):
+    cmyk = Image.new("CMYK", (8, 8), (0, 255, 255, 0))  # pure red in ink
+    loaded = load_saved(tmp_path, cmyk, "cmyk.jpg", quality=100)
+    r, g, b = loaded[4, 4].astype(int)
+    assert r > 200 and g < 60 and b < 60
+
+
+def test_exif_orientation_is_honoured(tmp_path):
+    # A phone stores a portrait photo sideways and says "rotate me" in its EXIF.
+    pixels = np.zeros((20, 40, 3), dtype=np.uint8)   # stored landscape
+    pixels[:, :10] = 255                             # white on the stored left
+    image = Image.fromarray(pixels)
+    exif = image.getexif()
+    exif[0x0112] = 6                                 # Orientation: rotate 90° clockwise
+    loaded = load_saved(tmp_path, image, "phone.jpg", exif=exif, quality=100)
+    assert loaded.shape == (40, 20, 3)               # shown portrait
+    assert loaded[:10].mean() > 200 and loaded[-10:].mean() < 50  # the white is now on top
+
+
+def test_animated_gif_gives_its_first_frame(tmp_path):
+    frames = [Image.new("RGB", (4, 4), colour) for colour in [(255, 0, 0), (0, 0, 255)]]
+    path = tmp_path / "anim.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100)
+    loaded = st.load_image(path)
+    assert loaded[0, 0].tolist() == [255, 0, 0]
+
+
+# -- numbers and flags --------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, flag", [
+    (["--size", "31"], "--size"),
+    (["--size", "abc"], "--size"),
+    (["--iterations", "0"], "--iterations"),
+    (["--content-weight", "-0.5"], "--content-weight"),
+    (["--style-weight", "inf"], "--style-weight"),
+    (["--tv-weight", "nan"], "--tv-weight"),
+    (["--content-layer", "block6_conv1"], "--content-layer"),
+    (["--style-layers", "block1_conv1", "conv9"], "--style-layers"),
+    (["--style-weights", "1", "2"], "--style-weights"),      # two weights, one style
+    (["--style-weights", "-1"], "--style-weights"),
+])
+def test_bad_numbers_and_names_are_usage_errors_naming_the_flag(argv, flag, capsys):
+    status, lines = main_says([CONTENT, STYLE, *argv], capsys)
+    assert status == 2
+    assert flag in lines[-1]
+
+
+def test_unknown_layer_lists_the_valid_names(capsys):
+    status, lines = main_says([CONTENT, STYLE, "--content-layer", "conv4_2"], capsys)
+    assert status == 2
+    for name in st.VGG16_LAYERS:
+        assert name in lines[-1]
+
+
+def test_a_size_too_large_for_memory_is_refused_with_the_largest_that_fits(tmp_path, capsys):
+    status, lines = main_says([CONTENT, STYLE, "--size", "100000",
+                               "--output", str(tmp_path / "o.png")], capsys)
+    assert status == 2 and len(lines) == 1
+    assert "--size 100000" in lines[0] and "largest size that fits" in lines[0]
+    fits = int(lines[0].rsplit(" ", 1)[1])
+    assert 32 <= fits < 100000
+    free = st.available_memory()
+    assert st.activation_bytes(st.result_shape(st.load_image(CONTENT), fits), 3) < free
+
+
+# -- output paths --------------------------------------------------------------------------------
+def test_unknown_output_type_is_refused(tmp_path, capsys):
+    status, lines = main_says([CONTENT, STYLE, "--output", str(tmp_path / "out.tiff")], capsys)
+    assert status == 2 and len(lines) == 1 and ".tiff" in lines[0]
+
+
+def test_unwritable_output_is_refused_before_the_run(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("in the way")
+    status, lines = main_says([CONTENT, STYLE, "--output", str(blocker / "out.png")], capsys)
+    assert status == 2 and len(lines) == 1 and "--output" in lines[0]
+
+
+def test_output_that_is_a_folder_is_refused(tmp_path, capsys):
+    folder = tmp_path / "out.png"
+    folder.mkdir()
+    status, lines = main_says([CONTENT, STYLE, "--output", str(folder)], capsys)
+    assert status == 2 and "folder" in lines[0]
+
+
+def test_missing_weights_file(tmp_path, capsys):
+    status, lines = main_says([CONTENT, STYLE, "--weights", str(tmp_path / "w.h5"),
+                               "--output", str(tmp_path / "o.png")], capsys)
+    assert status == 2 and len(lines) == 1 and "--weights" in lines[0]
+
+
+def test_a_file_that_is_not_weights(tmp_path, capsys):
+    fake = tmp_path / "w.h5"
+    fake.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
+    status, lines = main_says([CONTENT, STYLE, "--size", "64", "--weights", str(fake),
+                               "--output", str(tmp_path / "o.png")], capsys)
+    assert status == 2 and len(lines) == 1 and "not a Keras VGG16" in lines[0]
