@@ -251,9 +251,12 @@ def gram_matrix(x):
 
     Summing over positions throws away *where* things are and keeps *which features appear
     together*: that is what we call style.
+    The tutorial first moved the channels to the front (`permute_dimensions`) and took
+    features . features^T; we lay out one row per position and let the matrix product read
+    it transposed: the same matrix, without first copying every feature in memory.
     """
-    features = K.batch_flatten(K.permute_dimensions(x, (2, 0, 1)))
-    return K.dot(features, K.transpose(features))
+    features = K.reshape(x, (-1, K.int_shape(x)[-1]))  # (positions, channels)
+    return tf.linalg.matmul(features, features, transpose_a=True)
 
 
 def style_loss(style_gram, combination, height, width):
@@ -353,7 +356,7 @@ def fast_features(content_array, style_arrays, combination_image, weights_path,
     does) triples the work for nothing. Here only the result goes through the network.
     """
     layers = vgg16_layers(combination_image, weights_path)
-    combination = {name: layers[name][0, :, :, :] for name in [content_layer, *style_layers]}
+    combination = {name: layers[name] for name in [content_layer, *style_layers]}  # batch of 1
     features_once = K.function([combination_image],
                                [combination[content_layer]] +
                                [gram_matrix(combination[name]) for name in style_layers])
