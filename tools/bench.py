@@ -1,0 +1,277 @@
+"""`make bench`: how fast each path is, how close to this machine's floor, and its memory.
+
+One run measures, with the variants interleaved so that drift on a noisy machine hits them all:
+
+  * seconds per loss-and-gradient evaluation, timed between evaluations inside a real L-BFGS
+    run (so scipy's own work counts), median after warm-up, for the tutorial path and the
+    fast path at 256 and 512 px, plus two variants of the fast path at 256 px: OpenBLAS
+    allowed all cores, and XLA JIT;
+  * the floor: multiply-adds counted from VGG16's own conv layer shapes (x2 for forward plus
+    input gradient) and the Gram matrices, over a float32 GEMM rate measured with numpy now;
+  * peak memory (RSS) of each variant, each in its own process;
+  * the loss after 200 evaluations for the tutorial's restarted L-BFGS and one continuous run,
+    from the same noise.
+
+It prints a table and writes it to BENCHMARKS.md. Each measurement runs in a fresh process:
+
+    python tools/bench.py [--rounds 2] [--evals 6] [--output BENCHMARKS.md]
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WARMUP = 2
+PHOTO = ROOT / "images" / "chelsea.png"
+STYLE = ROOT / "images" / "swirls.png"
+
+VARIANTS = [  # name, path, size, extra environment
+    ("tutorial", "tutorial", 256, {}),
+    ("fast", "fast", 256, {}),
+    ("fast, OpenBLAS on all cores", "fast", 256, {"OPENBLAS_NUM_THREADS": str(os.cpu_count())}),
+    ("fast, XLA JIT", "fast", 256, {"TF_XLA_FLAGS": "--tf_xla_cpu_global_jit", "BENCH_XLA": "1"}),
+    ("tutorial", "tutorial", 512, {}),
+    ("fast", "fast", 512, {}),
+]
+
+
+# --- workers: each runs in its own process and prints one JSON line --------------------------
+def square_photo(st, size):
+    """The bundled photo's centre square, so "256 px" means 256x256 as in the tutorial."""
+    photo = st.load_image(PHOTO)
+    h, w = photo.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    return st.resize(photo[top:top + side, left:left + side], (size, size))
+
+
+def build(st, path, size):
+    st.use_graph_mode()
+    if os.environ.get("BENCH_XLA"):
+        from tf_keras.src import backend
+        config = st.tf.compat.v1.ConfigProto()
+        config.graph_options.optimizer_options.global_jit_level = (
+            st.tf.compat.v1.OptimizerOptions.ON_1)
+        backend.set_session(st.tf.compat.v1.Session(config=config))
+    shape = (size, size)
+    content = st.preprocess(square_photo(st, size), shape)
+    style = st.preprocess(st.load_image(STYLE), shape)
+    with st.native_stderr_hidden():
+        f = st.build_loss_and_grads(content, [style], st.resolve_weights("imagenet"),
+                                    fast=(path == "fast"))
+    return st.Evaluator(f, shape), shape
+
+
+def worker_evals(path, size, evals):
+    import numpy as np
+    import style_transfer as st
+    from scipy.optimize import fmin_l_bfgs_b
+
+    evaluator, shape = build(st, path, size)
+    stamps = []
+    f_outputs = evaluator.f_outputs
+
+    def timed(inputs):
+        stamps.append(time.perf_counter())
+        return f_outputs(inputs)
+
+    evaluator.f_outputs = timed
+    fmin_l_bfgs_b(evaluator.loss, st.random_start(shape, 0).ravel(), fprime=evaluator.grads,
+                  maxfun=WARMUP + evals + 1)
+    intervals = list(np.diff(stamps))[WARMUP:WARMUP + evals]
+    return {"seconds": intervals,
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "estimate_mb": st.activation_bytes(shape, 1 if path == "fast" else 3) / 2**20}
+
+
+def worker_lbfgs(size):
+    import style_transfer as st
+
+    results = {}
+    for name, optimize in [("restarted", st.optimize_restarted),
+                           ("continuous", st.optimize_continuous)]:
+        st.K.clear_session()
+        evaluator, shape = build(st, "fast", size)
+        optimize(evaluator, st.random_start(shape, 0), 10, lambda i: None)
+        results[name] = {"loss": evaluator.best_loss, "evaluations": evaluator.evaluations}
+    return results
+
+
+def worker_floor(sizes):
+    """GEMM rate (all cores, numpy float32) and FLOPs per evaluation from VGG16's layers."""
+    import numpy as np
+    import style_transfer as st
+    from tf_keras.applications.vgg16 import VGG16
+
+    n = 2048
+    a, b = (np.random.default_rng(0).random((n, n), dtype=np.float32) for _ in range(2))
+    a @ b
+    times = []
+    for _ in range(7):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    gflops = 2 * n ** 3 / float(np.median(times)) / 1e9
+
+    flops = {}
+    for size in sizes:
+        with st.native_stderr_hidden():
+            model = VGG16(weights=None, include_top=False, input_shape=(size, size, 3))
+        macs = 0
+        for layer in model.layers:
+            if "conv" in layer.name:
+                kh, kw, cin, cout = layer.kernel.shape
+                _, oh, ow, _ = layer.output.shape
+                macs += oh * ow * kh * kw * cin * cout
+            if layer.name in st.STYLE_LAYERS:
+                _, oh, ow, channels = layer.output.shape
+                macs += oh * ow * channels * channels  # its Gram matrix
+            if layer.name == "block5_conv3":
+                break
+        flops[size] = 2 * 2 * macs  # 2 FLOPs a multiply-add; forward and input gradient
+        st.K.clear_session()
+    return {"gemm_gflops": gflops, "flops": flops, "openblas": np.__version__}
+
+
+def worker(args):
+    kind = args[0]
+    if kind == "evals":
+        result = worker_evals(args[1], int(args[2]), int(args[3]))
+    elif kind == "lbfgs":
+        result = worker_lbfgs(int(args[1]))
+    else:
+        result = worker_floor([int(s) for s in args[1:]])
+    print("RESULT " + json.dumps(result))
+
+
+# --- the orchestrator ---------------------------------------------------------------------------
+def run_worker(*args, env=None):
+    environment = dict(os.environ, PYTHONUNBUFFERED="1")
+    environment.pop("OPENBLAS_NUM_THREADS", None)
+    environment.update(env or {})
+    done = subprocess.run([sys.executable, __file__, "--worker", *map(str, args)],
+                          capture_output=True, text=True, env=environment, cwd=ROOT)
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):])
+    raise RuntimeError(f"worker {args} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def median(values):
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--evals", type=int, default=6, help="timed evaluations per round")
+    parser.add_argument("--lbfgs-size", type=int, default=128)
+    parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args.worker)
+
+    began = time.time()
+    print("Measuring the GEMM rate and counting FLOPs ...", flush=True)
+    floor = run_worker("floor", 256, 512)
+    samples = {i: [] for i in range(len(VARIANTS))}
+    rss = {i: 0.0 for i in range(len(VARIANTS))}
+    estimate = {}
+    for round_ in range(1, args.rounds + 1):
+        for i, (name, path, size, env) in enumerate(VARIANTS):
+            print(f"Round {round_}/{args.rounds}: {name} at {size} px ...", flush=True)
+            result = run_worker("evals", path, size, args.evals, env=env)
+            samples[i] += result["seconds"]
+            rss[i] = max(rss[i], result["rss_mb"])
+            estimate[i] = result["estimate_mb"]
+    print(f"L-BFGS, restarted and continuous, 200 evaluations at {args.lbfgs_size} px ...",
+          flush=True)
+    lbfgs = run_worker("lbfgs", args.lbfgs_size)
+
+    gemm = floor["gemm_gflops"]
+    seconds = {i: median(samples[i]) for i in samples}
+    by_key = {(name, size): i for i, (name, _, size, _) in enumerate(VARIANTS)}
+    rows = []
+    for i, (name, path, size, _) in enumerate(VARIANTS):
+        floor_s = floor["flops"][str(size)] / (gemm * 1e9)
+        tutorial = seconds[by_key[("tutorial", size)]]
+        rows.append(f"| {name} | {size}x{size} | {seconds[i]:.3f} ({len(samples[i])}) | "
+                    f"{floor_s:.3f} | {seconds[i] / floor_s:.2f}x | "
+                    f"{tutorial / seconds[i]:.2f}x | {rss[i] / 1024:.2f} GB | "
+                    f"{estimate[i] / 1024:.2f} GB |")
+
+    fast256, tut256 = seconds[by_key[("fast", 256)]], seconds[by_key[("tutorial", 256)]]
+    floor256 = floor["flops"]["256"] / (gemm * 1e9)
+    ratio_lbfgs = lbfgs["continuous"]["loss"] / lbfgs["restarted"]["loss"]
+    fast512_gb = rss[by_key[("fast", 512)]] / 1024
+    check = lambda ok: "met" if ok else "**not met**"
+    targets = [
+        f"| fast path per evaluation vs the tutorial path, 256 px | >= 2.7x faster | "
+        f"{tut256 / fast256:.2f}x | {check(tut256 / fast256 >= 2.7)} |",
+        f"| fast path vs the floor, 256 px | within 2.0x | {fast256 / floor256:.2f}x | "
+        f"{check(fast256 / floor256 <= 2.0)} |",
+        f"| continuous / restarted L-BFGS loss after 200 evaluations | <= 0.85 | "
+        f"{ratio_lbfgs:.3f} | {check(ratio_lbfgs <= 0.85)} |",
+        f"| fast path peak memory, 512 px | < 3 GB | {fast512_gb:.2f} GB | "
+        f"{check(fast512_gb < 3)} |",
+    ]
+    import numpy
+    import scipy
+    import tensorflow
+    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+               f"Python {platform.python_version()}, TensorFlow {tensorflow.__version__}, "
+               f"numpy {numpy.__version__}, scipy {scipy.__version__}")
+    report = "\n".join([
+        "# Benchmarks",
+        "",
+        f"Made by `make bench` (`tools/bench.py`) on {time.strftime('%Y-%m-%d')}: {machine}.",
+        f"The bundled photo's centre square and `images/swirls.png`, one style. Seconds per "
+        f"evaluation are the median (of the count in brackets) of the times between "
+        f"evaluations inside a real L-BFGS run, after {WARMUP} warm-up evaluations, "
+        f"over {args.rounds} interleaved rounds. The floor is this evaluation's FLOPs "
+        f"(VGG16's convolutions up to block5_conv3 and the Gram matrices, forward and input "
+        f"gradient) over numpy's float32 GEMM rate measured in the same run: "
+        f"{gemm:.0f} GFLOP/s. Peak memory is each process's maximum RSS; the estimate is "
+        f"what `--size` is checked against (activations only).",
+        "",
+        "| variant | size | s / evaluation | floor s | vs floor | speed-up vs tutorial | "
+        "peak RSS | activations estimate |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+        f"FLOPs per evaluation: {floor['flops']['256'] / 1e9:.1f} G at 256x256, "
+        f"{floor['flops']['512'] / 1e9:.1f} G at 512x512.",
+        "",
+        f"L-BFGS from the same noise, fast path at {args.lbfgs_size}x{args.lbfgs_size} px: "
+        f"the tutorial's 10 restarted runs of 20 evaluations ended at loss "
+        f"{lbfgs['restarted']['loss']:.4g} ({lbfgs['restarted']['evaluations']} evaluations), "
+        f"one continuous run at {lbfgs['continuous']['loss']:.4g} "
+        f"({lbfgs['continuous']['evaluations']} evaluations): {ratio_lbfgs:.3f}x.",
+        "",
+        "| target | wanted | measured | |",
+        "| --- | --- | --- | --- |",
+        *targets,
+        "",
+        f"The whole bench took {time.time() - began:.0f} s.",
+        "",
+    ])
+    Path(args.output).write_text(report)
+    print()
+    print(report)
+    print(f"Wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
