@@ -714,31 +714,36 @@ def run(args):
             style_layers=args.style_layers)
         evaluator = Evaluator(f_outputs, shape)
 
-    clock = [time.time()]
-    start = clock[0]
+    start = last = time.time()
 
     def on_iteration(i):
+        nonlocal last
         frames.append(picture(evaluator.best_x))
         save_image(steps / f"iteration_{i:03d}.png", frames[-1])
         save_image(output, frames[-1])
         now = time.time()
         print(f"Iteration {i}/{args.iterations}: loss {evaluator.best_loss:.4g}, "
-              f"{now - clock[0]:.1f} s, saved {output}", flush=True)
-        clock[0] = now
+              f"{now - last:.1f} s, saved {output}", flush=True)
+        last = now
 
     optimize = optimize_restarted if args.restarts else optimize_continuous
     try:
         print(f"Start: loss {evaluator.loss(x0.ravel()):.4g} ({args.init})", flush=True)
         optimize(evaluator, x0, args.iterations, on_iteration)
     except (KeyboardInterrupt, FloatingPointError) as error:
-        if evaluator.best_x is not None:
-            save_image(output, picture(evaluator.best_x))
+        kept = "nothing was saved"
+        if evaluator.best_x is not None:  # keep the best picture, even mid-iteration
+            frames.append(picture(evaluator.best_x))
+            save_image(output, frames[-1])
             write_extras()
-        kept = f"the best image so far is in {output}"
+            kept = f"the best image so far is in {output} (loss {evaluator.best_loss:.4g})"
         if isinstance(error, KeyboardInterrupt):
-            print(f"\nInterrupted: {kept} (loss {evaluator.best_loss:.4g})", file=sys.stderr)
+            print(f"\nInterrupted: {kept}", file=sys.stderr)
             return 130
         print(f"error: {error}; {kept}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a full disk, a folder deleted under our feet
+        print(f"error: could not save a picture ({error})", file=sys.stderr)
         return 1
     write_extras()
     print(f"Done in {time.time() - start:.0f} s ({evaluator.evaluations} evaluations, "
