@@ -559,6 +559,16 @@ def weight(text):
     return value
 
 
+def seed_number(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
+    return value
+
+
 def layer_name(text):
     if text not in VGG16_LAYERS:
         raise argparse.ArgumentTypeError(f"unknown VGG16 layer {text!r}; valid names: "
@@ -581,7 +591,7 @@ def parse_args(argv=None):
     paint = parser.add_argument_group("what the picture looks like")
     paint.add_argument("--style-weights", type=weight, nargs="+", metavar="W", default=None,
                        help="one share per style image, e.g. 3 1 for three parts of the first "
-                            "to one of the second (default: equal shares)")
+                            "to one of the second; equal shares if not given")
     paint.add_argument("--content-weight", type=weight, default=CONTENT_WEIGHT,
                        help="raise to keep more of the photo")
     paint.add_argument("--style-weight", type=weight, default=STYLE_WEIGHT,
@@ -611,17 +621,17 @@ def parse_args(argv=None):
     run_group.add_argument("--fast", action="store_true",
                            help="compute the photo's features and the paintings' Gram matrices "
                                 "once and send only the result through VGG16 (same loss, about "
-                                "3x faster) instead of the tutorial's batch of all images")
+                                "2.4x faster) instead of the tutorial's batch of all images")
     run_group.add_argument("--restarts", action="store_true",
                            help="the tutorial's loop: a fresh L-BFGS run every iteration "
-                                "(default: one continuous run, which reaches a lower loss in "
-                                "the same number of evaluations)")
+                                "instead of one continuous run, which reaches a lower loss in "
+                                "the same number of evaluations")
     run_group.add_argument("--no-extras", action="store_true",
                            help="write only OUTPUT and the iterations folder: no sheet, no GIF")
     run_group.add_argument("--weights", default="imagenet",
                            help="'imagenet' (downloaded once, or the copy `make weights` "
                                 "built) or the path of a Keras VGG16 notop weights file")
-    run_group.add_argument("--seed", type=int, default=None,
+    run_group.add_argument("--seed", type=seed_number, default=None,
                            help="seed of the starting noise, for repeatable runs")
     args = parser.parse_args(argv)
 
@@ -640,9 +650,13 @@ def parse_args(argv=None):
     return args
 
 
-def check_output_path(path):
+def check_output_path(path, inputs):
     """Refuse a bad output path now, not after an hour of work."""
     path = Path(path)
+    for source in inputs:
+        if path.resolve() == Path(source).resolve():
+            raise UserError(f"--output {path}: is one of the input images; "
+                            "choose another file name so it is not overwritten")
     if path.suffix.lower() not in OUTPUT_TYPES:
         raise UserError(f"--output {path}: unknown image type {path.suffix!r}; "
                         "use a .png or .jpg file name")
@@ -679,7 +693,7 @@ def run(args):
         raise UserError(f"--size {args.size}: the photo's shorter side would be {min(shape)} "
                         "pixels; VGG16 needs at least 32")
     check_memory(content, args.size, batch=1 if args.fast else 2 + len(styles))
-    check_output_path(args.output)
+    check_output_path(args.output, [args.content, *args.styles])
     x0 = starting_image(args.init, content, styles, shape, args.seed)
     weights_path = resolve_weights(args.weights)
 
@@ -687,6 +701,8 @@ def run(args):
     steps = output.with_name(f"{output.stem}_iterations")
     content_resized = resize(content, shape)
     frames = []
+    for old in steps.glob("iteration_*.png"):  # an earlier run's, which would mix with ours
+        old.unlink()
 
     def picture(x):
         image = deprocess(x, shape)
@@ -761,6 +777,9 @@ def main(argv=None):
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # while VGG16 was still being built
+        print("\nInterrupted before painting started: nothing was saved", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

