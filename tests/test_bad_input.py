@@ -73,7 +73,7 @@ def test_folder(tmp_path, capsys):
 
 def test_zero_byte_file(tmp_path, capsys):
     (tmp_path / "empty.png").write_bytes(b"")
-    assert_refused(tmp_path / "empty.png", capsys, tmp_path, "not a readable image")
+    assert_refused(tmp_path / "empty.png", capsys, tmp_path, "empty file")
 
 
 @pytest.mark.parametrize("kind", ["PNG", "JPEG"])
@@ -216,6 +216,55 @@ def test_bad_numbers_and_names_are_usage_errors_naming_the_flag(argv, flag, caps
     assert flag in lines[-1]
 
 
+@pytest.mark.parametrize("size", ["0", "20", "31"])
+def test_every_size_below_32_gets_the_same_reason(size, capsys):
+    status, lines = main_says([CONTENT, STYLE, "--size", size], capsys)
+    assert status == 2
+    assert "--size" in lines[-1] and "at least 32" in lines[-1] and f"got {size}" in lines[-1]
+
+
+def test_all_loss_weights_zero_is_a_usage_error(capsys):
+    status, lines = main_says([CONTENT, STYLE, "--content-weight", "0", "--style-weight", "0",
+                               "--tv-weight", "0"], capsys)
+    assert status == 2 and "all 0" in lines[-1]
+
+
+def test_style_weights_count_is_said_in_plain_english(capsys):
+    status, lines = main_says([CONTENT, STYLE, "--style-weights", "1", "2"], capsys)
+    assert status == 2 and "got 2 weights for 1 style image;" in lines[-1]
+
+
+def test_a_panorama_too_thin_for_the_size_names_the_size_that_works(tmp_path, capsys):
+    path = tmp_path / "panorama.png"
+    Image.new("RGB", (2000, 45)).save(path)
+    status, lines = main_says([str(path), STYLE, "--size", "512",
+                               "--output", str(tmp_path / "o.png")], capsys)
+    assert status == 2 and len(lines) == 1 and "--size 512" in lines[0]
+    works = int(lines[0].rsplit("--size ", 1)[1].split()[0])
+    photo = np.zeros((45, 2000, 3), np.uint8)
+    assert min(st.result_shape(photo, works)) >= 32 > min(st.result_shape(photo, works - 1))
+
+
+@pytest.mark.parametrize("init, words", [
+    ("Noise", "not noise, content or style"),   # a typo of the word, not a file
+    ("missing.png", "not noise, content or style"),
+])
+def test_a_bad_init_names_the_flag(tmp_path, capsys, init, words):
+    status, lines = main_says([CONTENT, STYLE, "--init", init, "--size", "64",
+                               "--output", str(tmp_path / "o.png")], capsys)
+    assert status == 2 and len(lines) == 1
+    assert lines[0].startswith(f"error: --init {init}:") and words in lines[0]
+
+
+def test_an_init_file_that_is_not_an_image_names_the_flag(tmp_path, capsys):
+    path = tmp_path / "start.png"
+    path.write_bytes(b"not a picture")
+    status, lines = main_says([CONTENT, STYLE, "--init", str(path), "--size", "64",
+                               "--output", str(tmp_path / "o.png")], capsys)
+    assert status == 2 and len(lines) == 1
+    assert lines[0].startswith(f"error: --init {path}:") and "not a readable image" in lines[0]
+
+
 def test_unknown_layer_lists_the_valid_names(capsys):
     status, lines = main_says([CONTENT, STYLE, "--content-layer", "conv4_2"], capsys)
     assert status == 2
@@ -240,6 +289,21 @@ def test_unknown_output_type_is_refused(tmp_path, capsys):
     assert status == 2 and len(lines) == 1 and ".tiff" in lines[0]
 
 
+def test_output_without_an_extension_is_refused(tmp_path, capsys):
+    status, lines = main_says([CONTENT, STYLE, "--output", str(tmp_path / "result")], capsys)
+    assert status == 2 and len(lines) == 1 and "no file extension" in lines[0]
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_output_naming_a_folder_with_a_slash_is_refused(tmp_path, capsys, exists):
+    folder = tmp_path / "results"
+    if exists:
+        folder.mkdir()
+    status, lines = main_says([CONTENT, STYLE, "--output", f"{folder}/"], capsys)
+    assert status == 2 and len(lines) == 1
+    assert "names a folder" in lines[0] and str(folder / "painting.png") in lines[0]
+
+
 def test_unwritable_output_is_refused_before_the_run(tmp_path, capsys):
     blocker = tmp_path / "a_file"
     blocker.write_text("in the way")
@@ -260,9 +324,32 @@ def test_missing_weights_file(tmp_path, capsys):
     assert status == 2 and len(lines) == 1 and "--weights" in lines[0]
 
 
+def weights_refused(path, capsys, tmp_path):
+    """Run with --weights PATH; it must be refused before the run announces itself."""
+    status = st.main([CONTENT, STYLE, "--size", "64", "--weights", str(path),
+                      "--output", str(tmp_path / "o.png")])
+    out, err = capsys.readouterr()
+    assert status == 2 and "Traceback" not in err
+    assert "Painting" not in out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: --weights {path}:")
+    return lines[0]
+
+
+def test_a_weights_folder(tmp_path, capsys):
+    assert "is a folder" in weights_refused(tmp_path, capsys, tmp_path)
+
+
 def test_a_file_that_is_not_weights(tmp_path, capsys):
     fake = tmp_path / "w.h5"
-    fake.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
-    status, lines = main_says([CONTENT, STYLE, "--size", "64", "--weights", str(fake),
-                               "--output", str(tmp_path / "o.png")], capsys)
-    assert status == 2 and len(lines) == 1 and "not a Keras VGG16" in lines[0]
+    fake.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)  # right signature, nothing else
+    assert "not a Keras weights file" in weights_refused(fake, capsys, tmp_path)
+
+
+def test_keras_weights_of_another_model(tmp_path, capsys):
+    import h5py
+    other = tmp_path / "resnet.h5"
+    with h5py.File(other, "w") as weights_file:
+        weights_file.attrs["layer_names"] = [b"conv1_conv", b"conv1_bn"]
+    line = weights_refused(other, capsys, tmp_path)
+    assert "not a Keras VGG16 notop weights file" in line and "block1_conv1" in line

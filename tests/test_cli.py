@@ -104,7 +104,8 @@ def resized(path, shape):
         return np.asarray(image.convert("RGB").resize(shape[::-1], Image.LANCZOS))
 
 
-def test_ctrl_c_keeps_the_best_image_so_far(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_stopping_a_run_keeps_the_best_image_so_far(tmp_path, stop):
     output = tmp_path / "stopped.png"
     process = subprocess.Popen(
         [sys.executable, SCRIPT, CONTENT, STYLE, "--size", "64", "--iterations", "500",
@@ -116,7 +117,7 @@ def test_ctrl_c_keeps_the_best_image_so_far(tmp_path):
             break
         assert time.time() < deadline, "the run never reached iteration 2"
     time.sleep(0.5)  # somewhere inside iteration 3
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130
     assert "Traceback" not in err and f"best image so far is in {output}" in err
@@ -124,6 +125,24 @@ def test_ctrl_c_keeps_the_best_image_so_far(tmp_path):
     assert image.shape == (43, 64, 3) and image.std() > 5
     assert not list(tmp_path.glob(".*partial*"))
     assert (tmp_path / "stopped.gif").exists()
+
+
+@pytest.mark.parametrize("delay", [0.3, 1.5, 3.0])
+def test_ctrl_c_while_starting_up_is_one_line_not_a_traceback(tmp_path, delay):
+    # 0.3 s lands while TensorFlow is still importing; later ones while VGG16 is being built.
+    output = tmp_path / "never.png"
+    process = subprocess.Popen(
+        [sys.executable, SCRIPT, CONTENT, STYLE, "--size", "64", "--output", str(output)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Interrupted"), err
+    if delay < 1:
+        assert "loading TensorFlow" in lines[0]
+    assert not list(tmp_path.glob(".*partial*"))
 
 
 def test_a_loss_that_overflows_stops_with_a_clear_message(tmp_path):
