@@ -331,6 +331,11 @@ def resolve_weights(weights):
 def check_weights_file(path):
     """Look inside a --weights file now, so a wrong one is refused before any work starts."""
     try:
+        with open(path, "rb"):  # h5py would call an unreadable file "not HDF5"
+            pass
+    except OSError as error:
+        raise UserError(f"--weights {path}: cannot read it ({error.strerror})") from None
+    try:
         with h5py.File(path, "r") as weights_file:
             saved = weights_file.attrs.get("layer_names", [])
             saved = {name.decode() if isinstance(name, bytes) else name for name in saved}
