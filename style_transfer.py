@@ -36,6 +36,23 @@ import warnings
 from pathlib import Path
 
 
+def stopped_while_starting(signum, frame):
+    """Ctrl-C or `kill` while the libraries load: there is nothing to save yet, so no traceback.
+
+    Loading TensorFlow takes seconds; main() hands these signals to stop_signals once it runs.
+    We write to the terminal's own copy of stderr, because native_stderr_hidden (below) parks
+    file descriptor 2 while TensorFlow loads.
+    """
+    os.write(TERMINAL, b"\nInterrupted before painting started: nothing was saved\n")
+    os._exit(130)
+
+
+if __name__ == "__main__":
+    TERMINAL = os.dup(2)
+    signal.signal(signal.SIGINT, stopped_while_starting)
+    signal.signal(signal.SIGTERM, stopped_while_starting)
+
+
 class UserError(Exception):
     """Something the user can fix: printed as one line, exit status 2."""
 
@@ -70,25 +87,17 @@ def native_stderr_hidden():
 # from TensorFlow; one thread is plenty for vectors. This must be set before numpy loads.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-try:
-    import numpy as np
-    from PIL import Image, ImageOps, UnidentifiedImageError
-    from scipy.optimize import fmin_l_bfgs_b
-    import imageio.v3 as iio
-    import h5py
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy.optimize import fmin_l_bfgs_b
+import imageio.v3 as iio
+import h5py
 
-    with native_stderr_hidden():
-        import tensorflow as tf
-        from tf_keras import backend as K
-        from tf_keras.applications.vgg16 import VGG16
-        from tf_keras.utils import get_file
-except KeyboardInterrupt:
-    # TensorFlow takes a few seconds to load; a learner who presses Ctrl-C then has changed
-    # their mind, not hit a bug, so they get one line instead of a traceback.
-    if __name__ != "__main__":
-        raise
-    print("\nInterrupted while loading TensorFlow: nothing was started", file=sys.stderr)
-    sys.exit(130)
+with native_stderr_hidden():
+    import tensorflow as tf
+    from tf_keras import backend as K
+    from tf_keras.applications.vgg16 import VGG16
+    from tf_keras.utils import get_file
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,8 +157,9 @@ def load_image(path):
         raise UserError(f"{path}: empty file (0 bytes), not an image")
     try:
         with warnings.catch_warnings():
-            # Pillow only warns about large images; we refuse them ourselves, just below.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # An image either loads or is refused with one line; Pillow's warnings (odd
+            # metadata, large images, which we check ourselves just below) would only clutter.
+            warnings.simplefilter("ignore")
             with Image.open(path) as image:
                 width, height = image.size
                 if width * height > MAX_INPUT_PIXELS:
@@ -161,15 +171,16 @@ def load_image(path):
     except UserError:
         raise
     except Image.DecompressionBombError as error:
-        raise UserError(f"{path}: too large to read safely ({error})") from None
+        raise UserError(f"{path}: too large to read safely ({error}); shrink it first") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
-        raise UserError(f"{path}: not a readable image ({error})") from None
+        raise UserError(f"{path}: not a readable image ({error}); "
+                        "open it and save it as PNG or JPEG") from None
 
 
 def to_rgb(image):
     """Any Pillow image -> RGB uint8 array."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit or float grey
-        grey = np.asarray(image, dtype=np.float64)
+        grey = np.nan_to_num(np.asarray(image, dtype=np.float64))
         peak = 65535.0 if grey.max() > 255 else 255.0
         grey = np.clip(grey / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return np.repeat(grey[:, :, np.newaxis], 3, axis=2)
@@ -229,12 +240,23 @@ def preserve_color(result, content):
     return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
 
 
+def partial_path(path):
+    """Where `path` is written before it is renamed into place (hidden, same folder)."""
+    return path.with_name(f".{path.stem}.partial{path.suffix}")
+
+
+def extra_paths(output):
+    """What a run writes beside OUTPUT: the sheet, the GIF and the folder of iterations."""
+    return (output.with_name(f"{output.stem}_sheet.png"), output.with_suffix(".gif"),
+            output.with_name(f"{output.stem}_iterations"))
+
+
 def save_image(path, image):
     """Write an image (or a list of frames, for a GIF) atomically: a reader sees the old file
     or the new one, never half of one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    partial = partial_path(path)
     try:
         if isinstance(image, list):
             iio.imwrite(partial, np.stack(image), duration=400, loop=0)
@@ -356,9 +378,9 @@ def vgg16_layers(input_tensor, weights_path):
     """Headless VGG16 on `input_tensor`: {layer name: its output tensor}."""
     try:
         model = VGG16(input_tensor=input_tensor, weights=str(weights_path), include_top=False)
-    except (OSError, ValueError) as error:
+    except Exception as error:  # a wrong file fails in many ways: missing or misshapen arrays
         raise UserError(f"--weights {weights_path}: not a Keras VGG16 notop weights file "
-                        f"({error})") from None
+                        f"({type(error).__name__}: {str(error).splitlines()[0]})") from None
     return {layer.name: layer.output for layer in model.layers}
 
 
@@ -443,6 +465,7 @@ def build_loss_and_grads(content_array, style_arrays, weights_path, style_blend=
 def normalise_blend(weights):
     """Style blend weights, scaled to sum to 1 so the style weight keeps its meaning."""
     weights = np.asarray(weights, dtype=np.float64)
+    weights = weights / weights.max()  # first, so that huge weights cannot overflow the sum
     return list(weights / weights.sum())
 
 
@@ -560,22 +583,32 @@ def available_memory():
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def check_memory(content, size, batch):
-    """Refuse a size whose activations would not fit in memory, naming the largest that does."""
+def check_size(content, size, batch):
+    """Refuse a --size that VGG16 cannot use or memory cannot hold, naming one that works."""
     free = available_memory() - 1.5e9  # TensorFlow itself and VGG16's weights
-    if activation_bytes(result_shape(content, size), batch) <= free:
+    shape = result_shape(content, size)
+    if min(shape) < 32:
+        needed = math.floor(31 * max(content.shape[:2]) / min(content.shape[:2]))
+        while min(result_shape(content, needed)) < 32:  # result_shape rounds: find the edge
+            needed += 1
+        if activation_bytes(result_shape(content, needed), batch) > free:
+            raise UserError(f"the photo is {content.shape[1]}x{content.shape[0]} pixels, too "
+                            "thin for VGG16 (it needs 32 pixels across at every size this "
+                            "machine can hold); crop it to a less extreme shape")
+        raise UserError(f"--size {size}: the photo's shorter side would be {min(shape)} "
+                        f"pixels; VGG16 needs at least 32, which --size {needed} gives")
+    if activation_bytes(shape, batch) <= free:
         return
     fits = size
     while fits > 32 and activation_bytes(result_shape(content, fits), batch) > free:
         fits = int(fits * 0.95)
-    raise UserError(f"--size {size}: needs about "
-                    f"{activation_bytes(result_shape(content, size), batch) / 1e9:.0f} GB "
+    raise UserError(f"--size {size}: needs about {activation_bytes(shape, batch) / 1e9:.0f} GB "
                     f"of memory, {max(free, 0) / 1e9:.1f} GB is free; "
                     f"the largest size that fits is about {fits}")
 
 
-def whole_number(minimum, why=""):
-    """An argparse type: a whole number no smaller than `minimum`."""
+def whole_number(minimum, why="", maximum=None):
+    """An argparse type: a whole number from `minimum` to `maximum`."""
     def parse(text):
         try:
             value = int(text)
@@ -583,6 +616,8 @@ def whole_number(minimum, why=""):
             raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}{why}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
         return value
     return parse
 
@@ -608,11 +643,17 @@ def plural(count, noun):
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """argparse, but a mistake is one line: the long usage summary would bury it."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         description="Paint CONTENT in the style of one or more STYLE images (Gatys et al. "
                     "2015, the classic Keras tutorial).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         epilog="Each iteration saves the best picture so far to OUTPUT; stop with Ctrl-C at "
                "any time and it is kept. Beside OUTPUT go OUTPUT_sheet.png (inputs and result "
                "side by side), OUTPUT.gif (the run, one frame per iteration) and the folder "
@@ -625,32 +666,39 @@ def parse_args(argv=None):
                        help="one share per style image, e.g. 3 1 for three parts of the first "
                             "to one of the second; equal shares if not given")
     paint.add_argument("--content-weight", type=weight, default=CONTENT_WEIGHT,
-                       help="raise to keep more of the photo")
+                       help="raise to keep more of the photo (default: %(default)s)")
     paint.add_argument("--style-weight", type=weight, default=STYLE_WEIGHT,
-                       help="raise for more of the painting(s)")
+                       help="raise for more of the painting(s) (default: %(default)s)")
     paint.add_argument("--tv-weight", type=weight, default=TV_WEIGHT,
-                       help="raise for a smoother, less noisy result")
+                       help="raise for a smoother, less noisy result (default: %(default)s)")
     paint.add_argument("--preserve-color", action="store_true",
                        help="keep the photo's colours and take only the painting's brushwork")
     paint.add_argument("--init", default="noise", metavar="noise|content|style|PATH",
                        help="start from noise (the tutorial's way), the photo, the (first) "
-                            "style image, or any image file; the photo gets there soonest")
+                            "style image, or any image file; the photo gets there soonest "
+                            "(default: %(default)s)")
     paint.add_argument("--content-layer", type=layer_name, default=CONTENT_LAYER,
                        metavar="NAME", help="VGG16 layer the photo is matched at; deeper "
-                                            "layers leave the painting more freedom")
+                                            "layers leave the painting more freedom "
+                                            "(default: %(default)s)")
     paint.add_argument("--style-layers", type=layer_name, nargs="+", default=STYLE_LAYERS,
-                       metavar="NAME", help="VGG16 layers whose Gram matrices are matched")
+                       metavar="NAME", help="VGG16 layers whose Gram matrices are matched "
+                                            f"(default: {' '.join(STYLE_LAYERS)})")
     run_group = parser.add_argument_group("how it runs")
     run_group.add_argument("--output", "-o", default=None,
                            help="where to write the result (.png or .jpg); "
                                 "default output/CONTENT_STYLE.png")
-    run_group.add_argument("--size", type=whole_number(32, " (VGG16 halves it five times)"),
+    run_group.add_argument("--size", type=whole_number(32, " (VGG16 halves it five times)",
+                                                      maximum=100_000),
                            default=SIZE,
                            help="longer side of the result in pixels (the photo's aspect "
-                                "ratio is kept); time grows with the number of pixels")
-    run_group.add_argument("--iterations", type=whole_number(1), default=ITERATIONS,
+                                "ratio is kept); time grows with the number of pixels "
+                                "(default: %(default)s)")
+    run_group.add_argument("--iterations", type=whole_number(1, maximum=1_000_000),
+                           default=ITERATIONS,
                            help=f"how many times to report and save: every "
-                                f"{EVALS_PER_ITERATION} loss-and-gradient evaluations")
+                                f"{EVALS_PER_ITERATION} loss-and-gradient evaluations "
+                                "(default: %(default)s)")
     run_group.add_argument("--fast", action="store_true",
                            help="compute the photo's features and the paintings' Gram matrices "
                                 "once and send only the result through VGG16 (same loss, about "
@@ -663,9 +711,11 @@ def parse_args(argv=None):
                            help="write only OUTPUT and the iterations folder: no sheet, no GIF")
     run_group.add_argument("--weights", default="imagenet",
                            help="'imagenet' (downloaded once, or the copy `make weights` "
-                                "built) or the path of a Keras VGG16 notop weights file")
+                                "built) or the path of a Keras VGG16 notop weights file "
+                                "(default: %(default)s)")
     run_group.add_argument("--seed", type=whole_number(0), default=None,
-                           help="seed of the starting noise, for repeatable runs")
+                           help="seed of the starting noise, for repeatable runs; "
+                                "a different start each run if not given")
     args = parser.parse_args(argv)
 
     if args.style_weights is not None:
@@ -684,29 +734,44 @@ def parse_args(argv=None):
     return args
 
 
-def check_output_path(path, inputs):
-    """Refuse a bad output path now, not after an hour of work."""
+def check_output_path(path, inputs, extras=True):
+    """Refuse a bad output path now, not after an hour of work.
+
+    Every file the run will write is tried (and removed again), so a bad name, a missing
+    permission or a folder in the way is found before the first evaluation.
+    """
     named_a_folder = str(path).endswith(("/", os.sep))
     path = Path(path)
-    for source in inputs:
-        if path.resolve() == Path(source).resolve():
-            raise UserError(f"--output {path}: is one of the input images; "
-                            "choose another file name so it is not overwritten")
     if named_a_folder or path.is_dir():
         raise UserError(f"--output {path}: names a folder; give a file name, "
                         f"such as {path / 'painting.png'}")
     if path.suffix.lower() not in OUTPUT_TYPES:
         problem = f"unknown image type {path.suffix!r}" if path.suffix else "no file extension"
         raise UserError(f"--output {path}: {problem}; use a .png or .jpg file name")
+    sheet, gif, steps = extra_paths(path)
+    written = [path, sheet, gif] if extras else [path]
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"--output {path}: cannot create its folder ({error.strerror})") from None
-    try:
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
-    except OSError as error:
-        raise UserError(f"--output {path}: cannot write in {path.parent} "
+        for target in written:
+            for source in inputs:
+                if target.resolve() == Path(source).resolve():
+                    raise UserError(f"--output {path}: would overwrite the input image "
+                                    f"{source}; choose another file name")
+            if target.is_dir():
+                raise UserError(f"--output {path}: the folder {target} is in the way")
+        for folder in path.parents:
+            if folder.exists():
+                if not folder.is_dir():
+                    raise UserError(f"--output {path}: {folder} is a file, not a folder")
+                break
+        if steps.exists() and not steps.is_dir():
+            raise UserError(f"--output {path}: the file {steps} is in the way of the folder "
+                            "of iterations")
+        steps.mkdir(parents=True, exist_ok=True)
+        for target in [*written, steps / "iteration_001.png"]:
+            partial_path(target).touch()
+            partial_path(target).unlink()
+    except OSError as error:  # no permission, a name too long, a read-only disk
+        raise UserError(f"--output {path}: cannot write {error.filename} "
                         f"({error.strerror})") from None
 
 
@@ -724,6 +789,14 @@ def starting_image(init, content, styles, shape, seed):
         return preprocess(load_image(init), shape).astype(np.float64)
     except UserError as error:
         raise UserError(f"--init {error}") from None
+
+
+def say(message):
+    """Progress on stdout. A reader that went away (`| head`) must not stop the painting."""
+    try:
+        print(message, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @contextlib.contextmanager
@@ -751,20 +824,17 @@ def interrupt(signum, frame):
 def run(args):
     content = load_image(args.content)
     styles = [load_image(path) for path in args.styles]
+    check_size(content, args.size, batch=1 if args.fast else 2 + len(styles))
     shape = result_shape(content, args.size)
-    if min(shape) < 32:
-        needed = math.floor(31 * max(content.shape[:2]) / min(content.shape[:2]))
-        while min(result_shape(content, needed)) < 32:  # result_shape rounds: find the edge
-            needed += 1
-        raise UserError(f"--size {args.size}: the photo's shorter side would be {min(shape)} "
-                        f"pixels; VGG16 needs at least 32, which --size {needed} gives")
-    check_memory(content, args.size, batch=1 if args.fast else 2 + len(styles))
-    check_output_path(args.output, [args.content, *args.styles])
+    inputs = [args.content, *args.styles]
+    if args.init not in ("noise", "content", "style"):
+        inputs.append(args.init)
+    check_output_path(args.output, inputs, extras=not args.no_extras)
     x0 = starting_image(args.init, content, styles, shape, args.seed)
     weights_path = resolve_weights(args.weights)
 
     output = Path(args.output)
-    steps = output.with_name(f"{output.stem}_iterations")
+    sheet, gif, steps = extra_paths(output)
     content_resized = resize(content, shape)
     frames = []
     for old in steps.glob("iteration_*.png"):  # an earlier run's, which would mix with ours
@@ -777,15 +847,14 @@ def run(args):
     def write_extras():
         if args.no_extras or not frames:
             return
-        save_image(output.with_name(f"{output.stem}_sheet.png"),
-                   comparison_sheet([content, *styles, frames[-1]], shape[0]))
-        save_image(output.with_suffix(".gif"), frames)
+        save_image(sheet, comparison_sheet([content, *styles, frames[-1]], shape[0]))
+        save_image(gif, frames)
 
-    print(f"VGG16 weights: {weights_path}")
-    print(f"Painting {args.content} in the style of {' + '.join(args.styles)} at "
+    say(f"VGG16 weights: {weights_path}")
+    say(f"Painting {args.content} in the style of {' + '.join(args.styles)} at "
           f"{shape[1]}x{shape[0]} px: {args.iterations} iterations of "
           f"{EVALS_PER_ITERATION} evaluations, {'fast' if args.fast else 'tutorial'} graph, "
-          f"{'restarted' if args.restarts else 'continuous'} L-BFGS.", flush=True)
+          f"{'restarted' if args.restarts else 'continuous'} L-BFGS.")
     use_graph_mode()
     with native_stderr_hidden():  # TensorFlow looks for a GPU here, and says so at length
         f_outputs = build_loss_and_grads(
@@ -804,15 +873,15 @@ def run(args):
         save_image(steps / f"iteration_{i:03d}.png", frames[-1])
         save_image(output, frames[-1])
         now = time.time()
-        print(f"Iteration {i}/{args.iterations}: loss {evaluator.best_loss:.4g}, "
-              f"{now - last:.1f} s, saved {output}", flush=True)
+        say(f"Iteration {i}/{args.iterations}: loss {evaluator.best_loss:.4g}, "
+            f"{now - last:.1f} s, saved {output}")
         last = now
 
     optimize = optimize_restarted if args.restarts else optimize_continuous
     stopped = None  # or why the run ended early: Ctrl-C, or a loss that overflowed
     try:
         try:
-            print(f"Start: loss {evaluator.loss(x0.ravel()):.4g} ({args.init})", flush=True)
+            say(f"Start: loss {evaluator.loss(x0.ravel()):.4g} ({args.init})")
             optimize(evaluator, x0, args.iterations, on_iteration)
         except (KeyboardInterrupt, FloatingPointError) as error:
             stopped = error
@@ -833,15 +902,17 @@ def run(args):
             return 130
         print(f"error: {stopped}; {kept}", file=sys.stderr)
         return 1
-    print(f"Done in {time.time() - start:.0f} s ({evaluator.evaluations} evaluations, "
-          f"{(time.time() - start) / evaluator.evaluations:.2f} s each): {output}")
+    say(f"Done in {time.time() - start:.0f} s ({evaluator.evaluations} evaluations, "
+        f"{(time.time() - start) / evaluator.evaluations:.2f} s each): {output}")
     if not args.no_extras:
-        print(f"Also: {output.with_name(output.stem + '_sheet.png')}, "
-              f"{output.with_suffix('.gif')}, {steps}/")
+        say(f"Also: {sheet}, {gif}, {steps}/")
     return 0
 
 
 def main(argv=None):
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 must still print
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = parse_args(argv)
     try:
         with stop_signals(interrupt):  # so `kill` keeps the best picture, as Ctrl-C does
@@ -855,4 +926,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # Everything is saved; a stray Ctrl-C while TensorFlow shuts down must not print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(status)

@@ -201,6 +201,8 @@ def test_animated_gif_gives_its_first_frame(tmp_path):
 @pytest.mark.parametrize("argv, flag", [
     (["--size", "31"], "--size"),
     (["--size", "abc"], "--size"),
+    (["--size", "1" + "0" * 400], "--size"),                 # would overflow a float
+    (["--iterations", "9" * 30], "--iterations"),
     (["--iterations", "0"], "--iterations"),
     (["--content-weight", "-0.5"], "--content-weight"),
     (["--style-weight", "inf"], "--style-weight"),
@@ -213,7 +215,7 @@ def test_animated_gif_gives_its_first_frame(tmp_path):
 def test_bad_numbers_and_names_are_usage_errors_naming_the_flag(argv, flag, capsys):
     status, lines = main_says([CONTENT, STYLE, *argv], capsys)
     assert status == 2
-    assert flag in lines[-1]
+    assert len(lines) == 1 and flag in lines[0] and "see --help" in lines[0]
 
 
 @pytest.mark.parametrize("size", ["0", "20", "31"])
@@ -221,6 +223,19 @@ def test_every_size_below_32_gets_the_same_reason(size, capsys):
     status, lines = main_says([CONTENT, STYLE, "--size", size], capsys)
     assert status == 2
     assert "--size" in lines[-1] and "at least 32" in lines[-1] and f"got {size}" in lines[-1]
+
+
+def test_huge_blend_weights_do_not_overflow():
+    assert st.normalise_blend([1e308, 1e308]) == [0.5, 0.5]
+    assert st.normalise_blend([3e307, 1e307]) == pytest.approx([0.75, 0.25])
+
+
+def test_a_photo_too_thin_for_any_size_says_so(tmp_path, capsys):
+    path = tmp_path / "line.png"
+    Image.new("RGB", (5000, 1)).save(path)
+    status, lines = main_says([str(path), STYLE, "--size", "64",
+                               "--output", str(tmp_path / "o.png")], capsys)
+    assert status == 2 and len(lines) == 1 and "too thin" in lines[0] and "crop" in lines[0]
 
 
 def test_all_loss_weights_zero_is_a_usage_error(capsys):
@@ -302,6 +317,52 @@ def test_output_naming_a_folder_with_a_slash_is_refused(tmp_path, capsys, exists
     status, lines = main_says([CONTENT, STYLE, "--output", f"{folder}/"], capsys)
     assert status == 2 and len(lines) == 1
     assert "names a folder" in lines[0] and str(folder / "painting.png") in lines[0]
+
+
+def refused_output(argv, capsys):
+    status, lines = main_says([CONTENT, *argv], capsys)
+    assert status == 2 and len(lines) == 1 and "--output" in lines[0]
+    return lines[0]
+
+
+def test_output_onto_the_init_image_is_refused(tmp_path, capsys):
+    start = tmp_path / "start.png"
+    Image.new("RGB", (64, 64), "red").save(start)
+    before = start.read_bytes()
+    line = refused_output([STYLE, "--init", str(start), "--output", str(start)], capsys)
+    assert "would overwrite the input image" in line
+    assert start.read_bytes() == before
+
+
+@pytest.mark.parametrize("input_name, output_name", [
+    ("style.gif", "style.png"),         # OUTPUT.gif, the animation, is the style image
+    ("cat_sheet.png", "cat.jpg"),       # OUTPUT_sheet.png is the style image
+])
+def test_the_files_beside_the_output_never_overwrite_an_input(tmp_path, capsys,
+                                                              input_name, output_name):
+    style = tmp_path / input_name
+    Image.open(STYLE).convert("RGB").save(style)
+    before = style.read_bytes()
+    line = refused_output([str(style), "--output", str(tmp_path / output_name)], capsys)
+    assert f"would overwrite the input image {style}" in line
+    assert style.read_bytes() == before
+
+
+def test_files_in_the_way_of_the_extras_are_refused_before_the_run(tmp_path, capsys):
+    (tmp_path / "a_iterations").write_text("not a folder")
+    assert "a_iterations" in refused_output([STYLE, "-o", str(tmp_path / "a.png")], capsys)
+    (tmp_path / "b.gif").mkdir()
+    assert "b.gif" in refused_output([STYLE, "-o", str(tmp_path / "b.png")], capsys)
+
+
+def test_output_under_a_file_says_which_file(tmp_path, capsys):
+    line = refused_output([STYLE, "--output", f"{CONTENT}/cat.png"], capsys)
+    assert f"{CONTENT} is a file, not a folder" in line
+
+
+def test_an_output_name_too_long_for_the_disk_is_refused_before_the_run(tmp_path, capsys):
+    line = refused_output([STYLE, "--output", str(tmp_path / ("a" * 250 + ".png"))], capsys)
+    assert "File name too long" in line
 
 
 def test_unwritable_output_is_refused_before_the_run(tmp_path, capsys):
