@@ -593,8 +593,8 @@ def check_size(content, size, batch):
             needed += 1
         if activation_bytes(result_shape(content, needed), batch) > free:
             raise UserError(f"the photo is {content.shape[1]}x{content.shape[0]} pixels, too "
-                            "thin for VGG16 (it needs 32 pixels across at every size this "
-                            "machine can hold); crop it to a less extreme shape")
+                            "thin: VGG16 needs 32 pixels across, and a picture that wide "
+                            "would not fit in memory; crop the photo to a squarer shape")
         raise UserError(f"--size {size}: the photo's shorter side would be {min(shape)} "
                         f"pixels; VGG16 needs at least 32, which --size {needed} gives")
     if activation_bytes(shape, batch) <= free:

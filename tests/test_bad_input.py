@@ -170,6 +170,20 @@ def test_16_bit_rgb_png(tmp_path):
     assert loaded[0, 0].tolist() == [255, 0, 128] and loaded[1, 1].tolist() == [0, 0, 0]
 
 
+def test_float_tiff_with_nan_loads_quietly(tmp_path):
+    import warnings
+    values = np.linspace(0, 1, 64 * 48, dtype=np.float32).reshape(48, 64) * 255
+    values[0, :10] = np.nan
+    path = tmp_path / "float.tiff"
+    Image.fromarray(values, mode="F").save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may leak onto the learner's terminal
+        image = st.load_image(path)
+    assert image.shape == (48, 64, 3) and image.dtype == np.uint8
+    assert np.all(image[0, :10] == 0)
+    assert image[-1, -1, 0] == 255
+
+
 def test_cmyk_jpeg(tmp_path):
     cmyk = Image.new("CMYK", (8, 8), (0, 255, 255, 0))  # pure red in ink
     loaded = load_saved(tmp_path, cmyk, "cmyk.jpg", quality=100)
