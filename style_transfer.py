@@ -29,6 +29,7 @@ import contextlib
 import math
 import os
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -141,6 +142,26 @@ OUTPUT_TYPES = (".png", ".jpg", ".jpeg")
 # ---------------------------------------------------------------------------------------------
 # 2. Images in and out
 # ---------------------------------------------------------------------------------------------
+def check_readable_file(path, label, kind):
+    """Refuse, in one line starting with `label`, a path that is not a readable, non-empty file.
+
+    pathlib's exists() raises on some bad paths (a name too long, a loop of symlinks), so we
+    look at the file once ourselves and turn every answer into a message.
+    """
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise UserError(f"{label}: is a folder; give {kind}")
+        if info.st_size == 0:
+            raise UserError(f"{label}: empty file (0 bytes); give {kind}")
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError:
+        raise UserError(f"{label}: no such file") from None
+    except OSError as error:  # no permission, a name too long, a loop of symlinks
+        raise UserError(f"{label}: cannot open it ({error.strerror})") from None
+
+
 def load_image(path):
     """Read an image file as an RGB uint8 array of shape (height, width, 3).
 
@@ -149,12 +170,7 @@ def load_image(path):
     scaled to 8-bit RGB, and an animation gives its first frame.
     """
     path = Path(path)
-    if not path.exists():
-        raise UserError(f"{path}: no such file")
-    if path.is_dir():
-        raise UserError(f"{path}: is a folder, not an image file")
-    if path.stat().st_size == 0:
-        raise UserError(f"{path}: empty file (0 bytes), not an image")
+    check_readable_file(path, path, "an image file")
     try:
         with warnings.catch_warnings():
             # An image either loads or is refused with one line; Pillow's warnings (odd
@@ -332,10 +348,7 @@ def resolve_weights(weights):
     """
     if weights != "imagenet":
         path = Path(weights)
-        if not path.exists():
-            raise UserError(f"--weights {weights}: no such file")
-        if path.is_dir():
-            raise UserError(f"--weights {weights}: is a folder; give the .h5 weights file")
+        check_readable_file(path, f"--weights {weights}", "the .h5 weights file")
         check_weights_file(path)
         return path
     if LOCAL_WEIGHTS.is_file():
@@ -352,11 +365,6 @@ def resolve_weights(weights):
 
 def check_weights_file(path):
     """Look inside a --weights file now, so a wrong one is refused before any work starts."""
-    try:
-        with open(path, "rb"):  # h5py would call an unreadable file "not HDF5"
-            pass
-    except OSError as error:
-        raise UserError(f"--weights {path}: cannot read it ({error.strerror})") from None
     try:
         with h5py.File(path, "r") as weights_file:
             saved = weights_file.attrs.get("layer_names", [])
@@ -742,15 +750,16 @@ def check_output_path(path, inputs, extras=True):
     """
     named_a_folder = str(path).endswith(("/", os.sep))
     path = Path(path)
-    if named_a_folder or path.is_dir():
-        raise UserError(f"--output {path}: names a folder; give a file name, "
-                        f"such as {path / 'painting.png'}")
-    if path.suffix.lower() not in OUTPUT_TYPES:
-        problem = f"unknown image type {path.suffix!r}" if path.suffix else "no file extension"
-        raise UserError(f"--output {path}: {problem}; use a .png or .jpg file name")
     sheet, gif, steps = extra_paths(path)
     written = [path, sheet, gif] if extras else [path]
     try:
+        if named_a_folder or path.is_dir():
+            raise UserError(f"--output {path}: names a folder; give a file name, "
+                            f"such as {path / 'painting.png'}")
+        if path.suffix.lower() not in OUTPUT_TYPES:
+            problem = (f"unknown image type {path.suffix!r}" if path.suffix
+                       else "no file extension")
+            raise UserError(f"--output {path}: {problem}; use a .png or .jpg file name")
         for target in written:
             for source in inputs:
                 if target.resolve() == Path(source).resolve():
@@ -783,7 +792,7 @@ def starting_image(init, content, styles, shape, seed):
         return preprocess(content, shape).astype(np.float64)
     if init == "style":
         return preprocess(styles[0], shape).astype(np.float64)
-    if not Path(init).exists():
+    if not os.path.exists(init):
         raise UserError(f"--init {init}: not noise, content or style, and no such file")
     try:
         return preprocess(load_image(init), shape).astype(np.float64)

@@ -76,6 +76,16 @@ def test_zero_byte_file(tmp_path, capsys):
     assert_refused(tmp_path / "empty.png", capsys, tmp_path, "empty file")
 
 
+def test_a_name_too_long_for_the_disk(tmp_path, capsys):
+    assert_refused(tmp_path / ("c" * 300 + ".png"), capsys, tmp_path, "File name too long")
+
+
+def test_a_loop_of_symlinks(tmp_path, capsys):
+    (tmp_path / "a.png").symlink_to(tmp_path / "b.png")
+    (tmp_path / "b.png").symlink_to(tmp_path / "a.png")
+    assert_refused(tmp_path / "a.png", capsys, tmp_path, "symbolic links")
+
+
 @pytest.mark.parametrize("kind", ["PNG", "JPEG"])
 def test_truncated_image(tmp_path, capsys, kind):
     rng = np.random.default_rng(0)
