@@ -170,6 +170,8 @@ def load_image(path):
     scaled to 8-bit RGB, and an animation gives its first frame.
     """
     path = Path(path)
+    if str(path).startswith(("http:/", "https:/")):
+        raise UserError(f"{path}: a web address; download the image and give its file name")
     check_readable_file(path, path, "an image file")
     try:
         with warnings.catch_warnings():
@@ -271,13 +273,15 @@ def save_image(path, image):
     """Write an image (or a list of frames, for a GIF) atomically: a reader sees the old file
     or the new one, never half of one."""
     path = Path(path)
+    if isinstance(image, list):
+        data = iio.imwrite("<bytes>", np.stack(image), extension=".gif", duration=400, loop=0)
+    else:
+        data = iio.imwrite("<bytes>", image, extension=path.suffix.lower())
+    # Encoded in memory first: a full disk then fails in one plain write, which we clean up.
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_path(path)
     try:
-        if isinstance(image, list):
-            iio.imwrite(partial, np.stack(image), duration=400, loop=0)
-        else:
-            iio.imwrite(partial, image)
+        partial.write_bytes(data)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
@@ -666,8 +670,9 @@ def parse_args(argv=None):
                "any time and it is kept. Beside OUTPUT go OUTPUT_sheet.png (inputs and result "
                "side by side), OUTPUT.gif (the run, one frame per iteration) and the folder "
                "OUTPUT_iterations/ (each iteration's picture).")
-    parser.add_argument("content", help="the photo to repaint")
-    parser.add_argument("styles", nargs="+", metavar="style",
+    # Paths get ~ expanded as a shell would, so a quoted "~/cat.jpg" means the home folder too.
+    parser.add_argument("content", type=os.path.expanduser, help="the photo to repaint")
+    parser.add_argument("styles", nargs="+", metavar="style", type=os.path.expanduser,
                         help="the painting whose style to copy; give several to blend them")
     paint = parser.add_argument_group("what the picture looks like")
     paint.add_argument("--style-weights", type=weight, nargs="+", metavar="W", default=None,
@@ -682,6 +687,7 @@ def parse_args(argv=None):
     paint.add_argument("--preserve-color", action="store_true",
                        help="keep the photo's colours and take only the painting's brushwork")
     paint.add_argument("--init", default="noise", metavar="noise|content|style|PATH",
+                       type=os.path.expanduser,
                        help="start from noise (the tutorial's way), the photo, the (first) "
                             "style image, or any image file; the photo gets there soonest "
                             "(default: %(default)s)")
@@ -693,7 +699,7 @@ def parse_args(argv=None):
                        metavar="NAME", help="VGG16 layers whose Gram matrices are matched "
                                             f"(default: {' '.join(STYLE_LAYERS)})")
     run_group = parser.add_argument_group("how it runs")
-    run_group.add_argument("--output", "-o", default=None,
+    run_group.add_argument("--output", "-o", default=None, type=os.path.expanduser,
                            help="where to write the result (.png or .jpg); "
                                 "default output/CONTENT_STYLE.png")
     run_group.add_argument("--size", type=whole_number(32, " (VGG16 halves it five times)",
@@ -717,7 +723,7 @@ def parse_args(argv=None):
                                 "the same number of evaluations")
     run_group.add_argument("--no-extras", action="store_true",
                            help="write only OUTPUT and the iterations folder: no sheet, no GIF")
-    run_group.add_argument("--weights", default="imagenet",
+    run_group.add_argument("--weights", default="imagenet", type=os.path.expanduser,
                            help="'imagenet' (downloaded once, or the copy `make weights` "
                                 "built) or the path of a Keras VGG16 notop weights file "
                                 "(default: %(default)s)")
@@ -760,6 +766,10 @@ def check_output_path(path, inputs, extras=True):
             problem = (f"unknown image type {path.suffix!r}" if path.suffix
                        else "no file extension")
             raise UserError(f"--output {path}: {problem}; use a .png or .jpg file name")
+        for source in inputs:
+            if Path(source).resolve().parent == steps.resolve():
+                raise UserError(f"--output {path}: this run rewrites {steps}, where the input "
+                                f"image {source} is; copy it elsewhere or choose another name")
         for target in written:
             for source in inputs:
                 if target.resolve() == Path(source).resolve():
@@ -775,10 +785,13 @@ def check_output_path(path, inputs, extras=True):
         if steps.exists() and not steps.is_dir():
             raise UserError(f"--output {path}: the file {steps} is in the way of the folder "
                             "of iterations")
+        made_steps = not steps.exists()
         steps.mkdir(parents=True, exist_ok=True)
         for target in [*written, steps / "iteration_001.png"]:
             partial_path(target).touch()
             partial_path(target).unlink()
+        if made_steps:  # so that a run refused later leaves no empty folder behind
+            steps.rmdir()
     except OSError as error:  # no permission, a name too long, a read-only disk
         raise UserError(f"--output {path}: cannot write {error.filename} "
                         f"({error.strerror})") from None
@@ -894,13 +907,18 @@ def run(args):
             optimize(evaluator, x0, args.iterations, on_iteration)
         except (KeyboardInterrupt, FloatingPointError) as error:
             stopped = error
-        with stop_signals(signal.SIG_IGN):  # a second Ctrl-C must not cut the last save short
+        late = []  # a Ctrl-C now must not cut the last saves short: it is answered after them
+        with stop_signals(lambda signum, frame: late.append(signum)):
             if stopped is not None and evaluator.best_x is not None:  # even mid-iteration
                 frames.append(picture(evaluator.best_x))
                 save_image(output, frames[-1])
             write_extras()
+        if late and stopped is None:
+            stopped = KeyboardInterrupt()
     except OSError as error:  # a full disk, a folder deleted under our feet
-        print(f"error: could not save a picture ({error})", file=sys.stderr)
+        print(f"error: could not save a picture in {output.parent} "
+              f"({error.strerror or error}); free some space or choose another --output",
+              file=sys.stderr)
         return 1
     if stopped is not None:
         kept = "nothing was saved"

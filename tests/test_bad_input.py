@@ -372,6 +372,39 @@ def test_the_files_beside_the_output_never_overwrite_an_input(tmp_path, capsys,
     assert style.read_bytes() == before
 
 
+def test_an_input_inside_the_folder_of_iterations_is_not_overwritten(tmp_path, capsys):
+    # "Carry on from iteration 2" is natural, but this run rewrites that folder.
+    steps = tmp_path / "cat_iterations"
+    steps.mkdir()
+    start = steps / "iteration_002.png"
+    Image.open(CONTENT).save(start)
+    before = start.read_bytes()
+    line = refused_output([STYLE, "--init", str(start), "-o", str(tmp_path / "cat.png")], capsys)
+    assert f"rewrites {steps}" in line and str(start) in line
+    assert start.read_bytes() == before
+
+
+def test_a_refused_run_leaves_no_empty_folder_behind(tmp_path, capsys):
+    status, _ = main_says([CONTENT, STYLE, "--weights", str(tmp_path / "missing.h5"),
+                           "-o", str(tmp_path / "out" / "cat.png")], capsys)
+    assert status == 2
+    assert not (tmp_path / "out" / "cat_iterations").exists()
+
+
+def test_paths_starting_with_a_tilde_mean_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    args = st.parse_args(["~/cat.png", "~/style.png", "--init", "~/start.png",
+                          "--output", "~/out/cat.png", "--weights", "~/vgg.h5"])
+    for path in [args.content, *args.styles, args.init, args.output, args.weights]:
+        assert path.startswith(str(tmp_path) + "/")
+    assert st.parse_args([CONTENT, STYLE]).init == "noise"
+
+
+def test_a_web_address_says_to_download_it_first(tmp_path, capsys):
+    status, lines = main_says(["https://example.com/starry.jpg", STYLE], capsys)
+    assert status == 2 and len(lines) == 1 and "download" in lines[0]
+
+
 def test_files_in_the_way_of_the_extras_are_refused_before_the_run(tmp_path, capsys):
     (tmp_path / "a_iterations").write_text("not a folder")
     assert "a_iterations" in refused_output([STYLE, "-o", str(tmp_path / "a.png")], capsys)

@@ -1,5 +1,7 @@
 """Getting pixels in and out of VGG16's format."""
+import imageio.v3 as iio
 import numpy as np
+import pytest
 
 import style_transfer as st
 
@@ -42,6 +44,30 @@ def test_save_image_writes_a_complete_file_and_leaves_no_partial(tmp_path):
     st.save_image(target, image)
     np.testing.assert_array_equal(st.load_image(target), image)
     assert [p.name for p in target.parent.iterdir()] == ["out.png"]
+
+
+def test_a_full_disk_keeps_the_old_file_and_leaves_no_partial(tmp_path, monkeypatch):
+    import errno
+    target = tmp_path / "out.png"
+    old = np.zeros((4, 5, 3), dtype=np.uint8)
+    st.save_image(target, old)
+
+    def disk_full(self, data):
+        self.open("wb").write(data[: len(data) // 2])  # half of it lands, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+    monkeypatch.setattr(type(target), "write_bytes", disk_full)
+    with pytest.raises(OSError):
+        st.save_image(target, np.full((4, 5, 3), 200, dtype=np.uint8))
+    np.testing.assert_array_equal(st.load_image(target), old)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_upper_case_extensions_and_gifs_are_written(tmp_path):
+    image = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    st.save_image(tmp_path / "out.PNG", image)
+    np.testing.assert_array_equal(st.load_image(tmp_path / "out.PNG"), image)
+    st.save_image(tmp_path / "run.gif", [image, 255 - image])
+    assert iio.improps(tmp_path / "run.gif").shape == (2, 4, 5, 3)
 
 
 def test_preserve_color_keeps_the_photos_colour_and_the_results_brightness():
