@@ -367,18 +367,43 @@ def resolve_weights(weights):
                         "or pass --weights PATH to a Keras VGG16 notop weights file") from None
 
 
+def vgg16_weight_shapes():
+    """{conv layer: [kernel shape, bias shape]} of headless VGG16: 3x3 kernels, 64 channels
+    at first, doubled after each pooling up to 512."""
+    shapes, channels_in, channels = {}, 3, 64
+    for name in VGG16_LAYERS:
+        if name.endswith("pool"):
+            channels = min(channels * 2, 512)
+        else:
+            shapes[name] = [(3, 3, channels_in, channels), (channels,)]
+            channels_in = channels
+    return shapes
+
+
+def saved_shapes(weights_file, name):
+    """The shapes Keras saved for layer `name` in an open .h5 file, or None if it is not there."""
+    text = lambda value: value.decode() if isinstance(value, bytes) else value
+    if name not in {text(layer) for layer in weights_file.attrs.get("layer_names", [])}:
+        return None
+    try:
+        group = weights_file[name]
+        return [group[text(weight)].shape for weight in group.attrs["weight_names"]]
+    except KeyError:
+        return None
+
+
 def check_weights_file(path):
     """Look inside a --weights file now, so a wrong one is refused before any work starts."""
     try:
         with h5py.File(path, "r") as weights_file:
-            saved = weights_file.attrs.get("layer_names", [])
-            saved = {name.decode() if isinstance(name, bytes) else name for name in saved}
+            wrong = [name for name, shapes in vgg16_weight_shapes().items()
+                     if saved_shapes(weights_file, name) != shapes]
     except OSError:
         raise UserError(f"--weights {path}: not a Keras weights file (.h5)") from None
-    missing = [name for name in VGG16_LAYERS if "conv" in name and name not in saved]
-    if missing:
+    if wrong:
         raise UserError(f"--weights {path}: not a Keras VGG16 notop weights file "
-                        f"(no {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''})")
+                        f"({', '.join(wrong[:3])}{' ...' if len(wrong) > 3 else ''} "
+                        "missing or of the wrong shape)")
 
 
 def use_graph_mode():

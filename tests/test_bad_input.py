@@ -464,6 +464,40 @@ def test_a_file_that_is_not_weights(tmp_path, capsys):
     assert "not a Keras weights file" in weights_refused(fake, capsys, tmp_path)
 
 
+def fake_vgg16_weights(path, wrong=None):
+    """An .h5 laid out as Keras saves VGG16 (arrays left unwritten); `wrong` gets a bad kernel."""
+    import h5py
+    # VGG16's published layout: 3x3 kernels, 64-128-256-512-512 channels in blocks 1 to 5.
+    widths = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
+    convs = {1: 2, 2: 2, 3: 3, 4: 3, 5: 3}
+    with h5py.File(path, "w") as weights_file:
+        names, channels_in = [], 3
+        for block in range(1, 6):
+            for conv in range(1, convs[block] + 1):
+                name, out = f"block{block}_conv{conv}", widths[block]
+                kernel = (3, 3, channels_in, out) if name != wrong else (1, 1, channels_in, out)
+                group = weights_file.create_group(name)
+                group.create_dataset(f"{name}/kernel:0", kernel, dtype="f4")
+                group.create_dataset(f"{name}/bias:0", (out,), dtype="f4")
+                group.attrs["weight_names"] = [f"{name}/kernel:0".encode(),
+                                               f"{name}/bias:0".encode()]
+                names.append(name)
+                channels_in = out
+            names.append(f"block{block}_pool")
+        weights_file.attrs["layer_names"] = [name.encode() for name in names]
+    return path
+
+
+def test_a_weights_file_laid_out_like_vgg16_is_accepted(tmp_path):
+    st.check_weights_file(fake_vgg16_weights(tmp_path / "vgg.h5"))  # raises if refused
+
+
+@pytest.mark.parametrize("wrong", ["block1_conv1", "block3_conv1", "block5_conv3"])
+def test_weights_with_the_right_names_but_wrong_arrays(tmp_path, capsys, wrong):
+    line = weights_refused(fake_vgg16_weights(tmp_path / "vgg.h5", wrong), capsys, tmp_path)
+    assert "not a Keras VGG16 notop weights file" in line and wrong in line
+
+
 def test_keras_weights_of_another_model(tmp_path, capsys):
     import h5py
     other = tmp_path / "resnet.h5"

