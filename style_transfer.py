@@ -367,14 +367,17 @@ def resolve_weights(weights):
                         "or pass --weights PATH to a Keras VGG16 notop weights file") from None
 
 
+def vgg16_channels():
+    """{layer: channels of its output} in headless VGG16: 64 in block 1, doubled in each
+    block after it, up to 512."""
+    return {name: min(64 * 2 ** (int(name[5]) - 1), 512) for name in VGG16_LAYERS}
+
+
 def vgg16_weight_shapes():
-    """{conv layer: [kernel shape, bias shape]} of headless VGG16: 3x3 kernels, 64 channels
-    at first, doubled after each pooling up to 512."""
-    shapes, channels_in, channels = {}, 3, 64
-    for name in VGG16_LAYERS:
-        if name.endswith("pool"):
-            channels = min(channels * 2, 512)
-        else:
+    """{conv layer: [kernel shape, bias shape]} of headless VGG16, whose kernels are 3x3."""
+    shapes, channels_in = {}, 3
+    for name, channels in vgg16_channels().items():
+        if "conv" in name:
             shapes[name] = [(3, 3, channels_in, channels), (channels,)]
             channels_in = channels
     return shapes
@@ -600,10 +603,10 @@ def activation_bytes(shape, batch):
     size; TensorFlow's scratch space roughly doubles that again.
     """
     height, width = shape
-    total, channels = 0, 64
-    for name in VGG16_LAYERS:
+    total = 0
+    for name, channels in vgg16_channels().items():
         if name.endswith("pool"):
-            height, width, channels = height // 2, width // 2, min(channels * 2, 512)
+            height, width = height // 2, width // 2
         total += height * width * channels * 4
     return 4 * batch * total
 
