@@ -106,6 +106,7 @@ with native_stderr_hidden():
     import tensorflow as tf
     from tf_keras import backend as K
     from tf_keras.applications.vgg16 import VGG16
+    from tf_keras.models import Model
     from tf_keras.utils import get_file
 
 
@@ -177,7 +178,7 @@ def content_loss(content, combination):
     return K.sum(K.square(combination - content))
 
 
-def gram_matrix(x):
+def gram_matrix(x, mask=None):
     """Channel-by-channel correlations of one image's features, shape (channels, channels).
 
     Summing over positions throws away *where* things are and keeps *which features appear
@@ -185,12 +186,19 @@ def gram_matrix(x):
     The tutorial first moved the channels to the front (`permute_dimensions`) and took
     features . features^T; we lay out one row per position and let the matrix product read
     it transposed: the same matrix, without first copying every feature in memory.
+
+    A mask (one weight per position, section 7) gives the Gram matrix of a region only:
+    Gatys et al. 2017's spatial control. It is scaled to a mean square of 1, so a region's
+    Gram matrix is on the scale of a whole picture's and an all-ones mask changes nothing.
     """
     features = K.reshape(x, (-1, K.int_shape(x)[-1]))  # (positions, channels)
+    if mask is not None:
+        weights = mask.reshape(-1, 1) / np.sqrt(np.mean(np.square(mask)))
+        features = features * K.constant(weights)
     return tf.linalg.matmul(features, features, transpose_a=True)
 
 
-def style_loss(style_gram, combination, height, width):
+def style_loss(style_gram, combination, height, width, mask=None):
     """Squared distance between the painting's Gram matrix and the result's.
 
     The tutorial computed both Gram matrices here; we take the painting's ready-made, so the
@@ -200,7 +208,7 @@ def style_loss(style_gram, combination, height, width):
     the image's 3 channels and pixel count for every layer. We keep it so the weights above
     mean what they meant in the video.
     """
-    C = gram_matrix(combination)
+    C = gram_matrix(combination, mask)
     channels = 3
     size = height * width
     return K.sum(K.square(style_gram - C)) / (4.0 * (channels ** 2) * (size ** 2))
@@ -213,6 +221,13 @@ def total_variation_loss(x, height, width):
     return K.sum(K.pow(a + b, 1.25))
 
 
+def temporal_loss(x, previous, consistency):
+    """For video (Ruder et al. 2016, style_video.py): stay close to the previous painted frame,
+    moved along with the film's motion, wherever that motion could be trusted (consistency 1;
+    0 where something came into view or at the edge of a moving object)."""
+    return K.sum(consistency * K.square(x - previous))
+
+
 # ---------------------------------------------------------------------------------------------
 # 4. VGG16 and the graph, in the tutorial's order
 # ---------------------------------------------------------------------------------------------
@@ -221,36 +236,48 @@ def use_graph_mode():
     tf.compat.v1.disable_eager_execution()
 
 
-def vgg16_layers(input_tensor, weights_path):
-    """Headless VGG16 on `input_tensor`: {layer name: its output tensor}."""
+def vgg16(input_tensor, weights_path):
+    """Headless VGG16 (no classifier on top: we want its features, not its guesses)."""
     try:
-        model = VGG16(input_tensor=input_tensor, weights=str(weights_path), include_top=False)
+        return VGG16(input_tensor=input_tensor, weights=str(weights_path), include_top=False)
     except Exception as error:  # a wrong file fails in many ways: missing or misshapen arrays
+        first_line = (str(error).splitlines() or [""])[0]
         raise UserError(f"--weights {weights_path}: not a Keras VGG16 notop weights file "
-                        f"({type(error).__name__}: {str(error).splitlines()[0]})") from None
-    return {layer.name: layer.output for layer in model.layers}
+                        f"({type(error).__name__}: {first_line})") from None
+
+
+def layer_shape(shape, layer):
+    """(height, width) of a VGG16 layer's features for an image of `shape`: each pooling up to
+    that layer halves it, rounding down."""
+    height, width = shape
+    for name in VGG16_LAYERS[: VGG16_LAYERS.index(layer) + 1]:
+        if name.endswith("pool"):
+            height, width = height // 2, width // 2
+    return height, width
 
 
 def tutorial_features(content_array, style_arrays, combination_image, weights_path,
                       content_layer, style_layers):
     """The tutorial's way: one batch [photo, painting(s), result] through VGG16 each time.
 
-    Returns the photo's content features, each painting's Gram matrices {layer: gram} and the
-    result's features {layer: tensor}.
+    Returns the photo's content features, each painting's Gram matrices {layer: gram}, the
+    result's features {layer: tensor}, and a function that swaps in another photo of the
+    same size (a video's next frame) without building the graph again.
     """
-    # The photo and the paintings never change: variables. The result is what we optimise,
-    # fed in afresh at every evaluation: a placeholder.
+    # The photo and the paintings never change during a run: variables. The result is what we
+    # optimise, fed in afresh at every evaluation: a placeholder.
     content_image = K.variable(content_array)
     style_images = [K.variable(array) for array in style_arrays]
     # One batch, so a single pass through VGG16 gives every image's features.
     input_tensor = K.concatenate([content_image, *style_images, combination_image], axis=0)
-    layers = vgg16_layers(input_tensor, weights_path)
+    outputs_dict = {layer.name: layer.output for layer in vgg16(input_tensor, weights_path).layers}
 
-    content = layers[content_layer][0, :, :, :]
-    style_grams = [{name: gram_matrix(layers[name][1 + i, :, :, :]) for name in style_layers}
+    content = outputs_dict[content_layer][0, :, :, :]
+    style_grams = [{name: gram_matrix(outputs_dict[name][1 + i, :, :, :]) for name in style_layers}
                    for i in range(len(style_arrays))]
-    combination = {name: layers[name][-1, :, :, :] for name in [content_layer, *style_layers]}
-    return content, style_grams, combination
+    combination = {name: outputs_dict[name][-1, :, :, :]
+                   for name in [content_layer, *style_layers]}
+    return content, style_grams, combination, lambda array: K.set_value(content_image, array)
 
 
 def fast_features(content_array, style_arrays, combination_image, weights_path,
@@ -258,52 +285,107 @@ def fast_features(content_array, style_arrays, combination_image, weights_path,
     """The same features, but the photo's and the paintings' computed once, up front.
 
     They never change, so sending them through VGG16 at every evaluation (as the tutorial
-    does) triples the work for nothing. Here only the result goes through the network.
+    does) triples the work for nothing. Here only the result goes through the network; the
+    photo and each painting go through the same network once, at their own size (a painting
+    may be larger or smaller than the result: --style-scale).
     """
-    layers = vgg16_layers(combination_image, weights_path)
-    combination = {name: layers[name] for name in [content_layer, *style_layers]}  # batch of 1
-    features_once = K.function([combination_image],
-                               [combination[content_layer]] +
-                               [gram_matrix(combination[name]) for name in style_layers])
-    content = K.constant(features_once([content_array])[0])
-    style_grams = [dict(zip(style_layers, map(K.constant, features_once([array])[1:])))
-                   for array in style_arrays]
-    return content, style_grams, combination
+    model = vgg16(combination_image, weights_path)
+    layers = [content_layer, *style_layers]
+    combination = {name: model.get_layer(name).output for name in layers}  # batch of 1
+    any_image = K.placeholder((1, None, None, 3))
+    features = Model(model.input, [combination[name] for name in layers])(any_image)
+    features_once = K.function([any_image],
+                               [features[0]] + [gram_matrix(f) for f in features[1:]])
+    content = K.variable(features_once([content_array])[0])
+    style_grams = []
+    for array in style_arrays:
+        # A painting of another size has more (or fewer) positions to sum over: scale its Gram
+        # matrices to the result's number of positions, so they compare like for like.
+        grams = features_once([array])[1:]
+        style_grams.append({
+            name: K.constant(gram * np.prod(layer_shape(K.int_shape(combination_image)[1:3],
+                                                        name))
+                             / np.prod(layer_shape(array.shape[1:3], name)))
+            for name, gram in zip(style_layers, grams)})
+    return (content, style_grams, combination,
+            lambda array: K.set_value(content, features_once([array])[0]))
 
 
 def total_loss(content, style_grams, combination, combination_image, style_blend,
-               content_weight, style_weight, tv_weight, content_layer, style_layers):
-    """The tutorial's weighted sum of content, style and total variation losses.
+               content_weight, style_weight, tv_weight, content_layer, style_layers,
+               style_masks, final_scale):
+    """The tutorial's weighted sum of content, style and total variation losses, in parts.
 
-    With several paintings, each one's style loss counts by its share of `style_blend`.
+    Returns {part: tensor}, whose sum is the loss: "content", "style 1" (one per painting,
+    each counting by its share of `style_blend` and, with masks, only where its mask is) and
+    "total variation". `final_scale` > 1 when this picture is a stage on the way to one that
+    many times larger (coarse-to-fine, section 7): see stage_weights.
     """
     height, width = K.int_shape(combination_image)[1:3]
-    loss = K.variable(0.0)
-    loss = loss + content_weight * content_loss(content, combination[content_layer])
-    for name in style_layers:
-        for grams, share in zip(style_grams, style_blend):
-            sl = style_loss(grams[name], combination[name], height, width)
-            loss = loss + share * (style_weight / len(style_layers)) * sl
-    loss = loss + tv_weight * total_variation_loss(combination_image, height, width)
-    return loss
+    content_weight, tv_weight = stage_weights(content_weight, tv_weight, final_scale)
+    parts = {"content": content_weight * content_loss(content, combination[content_layer])}
+    for i, (grams, share, mask) in enumerate(zip(style_grams, style_blend, style_masks)):
+        sl = 0.0
+        for name in style_layers:
+            layer_mask = None if mask is None else resize_mask(mask, layer_shape(mask.shape,
+                                                                                 name))
+            sl = sl + style_loss(grams[name], combination[name], height, width, layer_mask)
+        parts[f"style {i + 1}"] = share * (style_weight / len(style_layers)) * sl
+    parts["total variation"] = tv_weight * total_variation_loss(combination_image, height,
+                                                                width)
+    return parts
+
+
+class Graph:
+    """What build_loss_and_grads builds.
+
+    f_outputs: combination image (1, h, w, 3) -> [loss, gradient, *parts], one run of the
+        graph (the Evaluator hands them to L-BFGS);
+    parts: the names of the loss's parts, in that order;
+    set_content(array): another photo of the same size, without rebuilding (a video's frame);
+    set_previous(warped, consistency): for video, the previous painted frame moved along the
+        motion, and where the motion can be trusted (only with a temporal weight).
+    """
+
+    def __init__(self, f_outputs, parts, set_content, set_previous=None):
+        self.f_outputs = f_outputs
+        self.parts = parts
+        self.set_content = set_content
+        self.set_previous = set_previous
 
 
 def build_loss_and_grads(content_array, style_arrays, weights_path, style_blend=None,
                          fast=False, content_weight=CONTENT_WEIGHT, style_weight=STYLE_WEIGHT,
                          tv_weight=TV_WEIGHT, content_layer=CONTENT_LAYER,
-                         style_layers=STYLE_LAYERS):
-    """Return a function: combination image (1, h, w, 3) -> [loss, gradient]."""
+                         style_layers=STYLE_LAYERS, style_masks=None, final_scale=1.0,
+                         temporal_weight=0.0):
+    """Build the graph of the loss and its gradient with respect to the result: a Graph."""
     height, width = content_array.shape[1:3]
     style_blend = normalise_blend(style_blend or [1.0] * len(style_arrays))
+    style_masks = style_masks or [None] * len(style_arrays)
     combination_image = K.placeholder((1, height, width, 3))
     features = fast_features if fast else tutorial_features
-    content, style_grams, combination = features(content_array, style_arrays,
-                                                 combination_image, weights_path,
-                                                 content_layer, style_layers)
-    loss = total_loss(content, style_grams, combination, combination_image, style_blend,
-                      content_weight, style_weight, tv_weight, content_layer, style_layers)
+    content, style_grams, combination, set_content = features(
+        content_array, style_arrays, combination_image, weights_path, content_layer,
+        style_layers)
+    parts = total_loss(content, style_grams, combination, combination_image, style_blend,
+                       content_weight, style_weight, tv_weight, content_layer, style_layers,
+                       style_masks, final_scale)
+    set_previous = None
+    if temporal_weight > 0:  # video: the previous frame, and where its motion is trustworthy
+        previous = K.variable(np.zeros((1, height, width, 3)))
+        consistency = K.variable(np.zeros((1, height, width, 1)))
+        parts["temporal"] = temporal_weight * temporal_loss(combination_image, previous,
+                                                            consistency)
+
+        def set_previous(warped, mask):
+            K.set_value(previous, warped)
+            K.set_value(consistency, mask.reshape((1, height, width, 1)))
+
+    loss = sum(parts.values())
     grads = K.gradients(loss, combination_image)
-    return K.function([combination_image], [loss] + grads)
+    f_outputs = K.function([combination_image], [loss] + grads + list(parts.values()))
+    return Graph(f_outputs, list(parts), set_content, set_previous)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,15 +397,19 @@ class Evaluator:
     fmin_l_bfgs_b asks for the loss and the gradient through two separate functions, but one
     pass through VGG16 gives both. So `loss(x)` runs the graph and keeps the gradient, and
     `grads(x)` for the same x hands it over: half the work of running the graph twice.
-    It also remembers the best point seen, so a stopped run can keep its best picture.
+    It also remembers the best point seen, so a stopped run can keep its best picture, and
+    the loss's parts at every evaluation, for the plot of the run.
     """
 
-    def __init__(self, f_outputs, shape):
+    def __init__(self, f_outputs, shape, parts=()):
         self.f_outputs = f_outputs
         self.shape = shape
+        self.parts = list(parts)
         self.evaluations = 0
+        self.history = []  # {"loss": ..., part: ...} for each evaluation
         self.best_x = None
         self.best_loss = np.inf
+        self.best_parts = {}
         self._x = None
         self._loss = None
         self._grads = None
@@ -331,17 +417,20 @@ class Evaluator:
     def _evaluate(self, x):
         if self._x is not None and np.array_equal(x, self._x):
             return
+        stop_if_asked()  # a Ctrl-C is answered here, between two runs of the graph
         height, width = self.shape
-        loss, grads = self.f_outputs([x.reshape((1, height, width, 3))])
-        loss = float(loss)
-        grads = np.asarray(grads, dtype=np.float64).ravel()
+        outputs = self.f_outputs([x.reshape((1, height, width, 3))])
+        loss = float(outputs[0])
+        grads = np.asarray(outputs[1], dtype=np.float64).ravel()
         if not (np.isfinite(loss) and np.all(np.isfinite(grads))):
             raise FloatingPointError(f"the loss or its gradient became {loss} at evaluation "
                                      f"{self.evaluations + 1}; try smaller weights")
         self._x, self._loss, self._grads = np.array(x, dtype=np.float64), loss, grads
         self.evaluations += 1
+        parts = dict(zip(self.parts, map(float, outputs[2:])))
+        self.history.append({"loss": loss, **parts})
         if loss < self.best_loss:
-            self.best_x, self.best_loss = self._x, loss
+            self.best_x, self.best_loss, self.best_parts = self._x, loss, parts
 
     def loss(self, x):
         self._evaluate(x)
@@ -398,6 +487,28 @@ def normalise_blend(weights):
     weights = np.asarray(weights, dtype=np.float64)
     weights = weights / weights.max()  # first, so that huge weights cannot overflow the sum
     return list(weights / weights.sum())
+
+
+def stage_weights(content_weight, tv_weight, final_scale):
+    """Content and total variation weights for a picture `final_scale` times smaller (in
+    length) than the final one, so that they mean there what they mean at the final size.
+
+    Coarse-to-fine painting (--scales) paints small first. The style loss does not change
+    with size: its Gram matrices grow with the number of positions and it divides by that
+    number squared. The content loss sums over positions: a picture s times larger has s**2
+    times as many, so a stage s times smaller weighs it s**2 times more. The total variation
+    loss sums (difference**2)**1.25: s times larger gives s**2 times the pixels with
+    differences s times smaller, s**2 * s**-2.5 = s**-0.5 in all.
+    """
+    return content_weight * final_scale ** 2, tv_weight * final_scale ** -0.5
+
+
+def resize_mask(mask, shape):
+    """A mask of weights 0 to 1 at another size: each new pixel is the mean of those it covers.
+    This is how a mask drawn on the photo reaches each VGG16 layer's smaller feature map."""
+    height, width = shape
+    image = Image.fromarray(np.asarray(mask, dtype=np.float32))
+    return np.asarray(image.resize((width, height), Image.BOX), dtype=np.float64)
 
 
 # YIQ, the colour space of analogue TV: Y is brightness, I and Q carry the colour.
@@ -598,8 +709,10 @@ def partial_path(path):
 
 
 def extra_paths(output):
-    """What a run writes beside OUTPUT: the sheet, the GIF and the folder of iterations."""
+    """What a run writes beside OUTPUT: the sheet, the GIF, the plot of the loss and the
+    folder of iterations."""
     return (output.with_name(f"{output.stem}_sheet.png"), output.with_suffix(".gif"),
+            output.with_name(f"{output.stem}_loss.png"),
             output.with_name(f"{output.stem}_iterations"))
 
 
@@ -617,6 +730,8 @@ def save_image(path, image):
     try:
         partial.write_bytes(data)
         os.replace(partial, path)
+    except OSError as error:  # name the file the user asked for, not the hidden partial one
+        raise OSError(error.errno, error.strerror, str(path)) from None
     finally:
         partial.unlink(missing_ok=True)
 
@@ -631,6 +746,35 @@ def comparison_sheet(images, height):
     return np.concatenate(tiles[:-1], axis=1)
 
 
+def loss_plot(history, stage_starts, labels):
+    """A picture of the run: the loss and each of its parts at every evaluation, on a log
+    scale, so one can see which part dominates and which one L-BFGS is still lowering."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.4, 4.0), dpi=100)
+    FigureCanvasAgg(figure)  # draws into memory: no window, no screen needed
+    axes = figure.subplots()
+    evaluations = np.arange(1, len(history) + 1)
+    axes.plot(evaluations, [h["loss"] for h in history], color="black", linewidth=2.5,
+              label="loss (the sum of the parts)")
+    for name, label in labels.items():
+        if any(name in h for h in history):
+            axes.plot(evaluations, [h.get(name, np.nan) for h in history], label=label)
+    for stage, start in enumerate(stage_starts[1:], 2):
+        axes.axvline(start + 0.5, color="grey", linestyle=":")
+        axes.text(start + 1, 1, f" stage {stage}", transform=axes.get_xaxis_transform(),
+                  va="top", color="grey")
+    axes.set_yscale("log")
+    axes.set_xlabel("evaluation (20 make one iteration)")
+    axes.set_ylabel("weighted loss (log scale)")
+    axes.grid(True, which="major", alpha=0.3)
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba())[:, :, :3].copy()
+
+
 def check_output_path(path, inputs, extras=True):
     """Refuse a bad output path now, not after an hour of work.
 
@@ -639,8 +783,8 @@ def check_output_path(path, inputs, extras=True):
     """
     named_a_folder = str(path).endswith(("/", os.sep))
     path = Path(path)
-    sheet, gif, steps = extra_paths(path)
-    written = [path, sheet, gif] if extras else [path]
+    sheet, gif, plot, steps = extra_paths(path)
+    written = [path, sheet, gif, plot] if extras else [path]
     try:
         if named_a_folder or path.is_dir():
             raise UserError(f"--output {path}: names a folder; give a file name, "
@@ -710,28 +854,44 @@ def available_memory():
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def check_size(content, size, batch):
-    """Refuse a --size that VGG16 cannot use or memory cannot hold, naming one that works."""
+def check_size(content, sizes, batch, style_scale=1.0):
+    """Refuse sizes that VGG16 cannot use or memory cannot hold, naming one that works.
+
+    `sizes` are the stages' longer sides (one for a plain run): the smallest must give VGG16
+    32 pixels across, the largest must fit in memory.
+    """
+    flag = "--size" if len(sizes) == 1 else "--scales"
     free = available_memory() - 1.5e9  # TensorFlow itself and VGG16's weights
-    shape = result_shape(content, size)
+
+    def needed(size):  # the result's evaluations, or the paintings' one pass if larger
+        shape = result_shape(content, size)
+        style_shape = [max(1, round(side * style_scale)) for side in shape]
+        return max(activation_bytes(shape, batch), activation_bytes(style_shape, 1) // 4)
+
+    shape = result_shape(content, sizes[0])
     if min(shape) < 32:
-        needed = math.floor(31 * max(content.shape[:2]) / min(content.shape[:2]))
-        while min(result_shape(content, needed)) < 32:  # result_shape rounds: find the edge
-            needed += 1
-        if activation_bytes(result_shape(content, needed), batch) > free:
+        least = math.floor(31 * max(content.shape[:2]) / min(content.shape[:2]))
+        while min(result_shape(content, least)) < 32:  # result_shape rounds: find the edge
+            least += 1
+        if needed(least) > free:
             raise UserError(f"the photo is {content.shape[1]}x{content.shape[0]} pixels, too "
                             "thin: VGG16 needs 32 pixels across, and a picture that wide "
                             "would not fit in memory; crop the photo to a squarer shape")
-        raise UserError(f"--size {size}: the photo's shorter side would be {min(shape)} "
-                        f"pixels; VGG16 needs at least 32, which --size {needed} gives")
-    if activation_bytes(shape, batch) <= free:
+        raise UserError(f"{flag} {sizes[0]}: the photo's shorter side would be {min(shape)} "
+                        f"pixels; VGG16 needs at least 32, which "
+                        f"{'--size' if len(sizes) == 1 else 'a first size of'} {least} gives")
+    if round(min(shape) * style_scale) < 32:
+        raise UserError(f"--style-scale {style_scale:g}: the paintings would be "
+                        f"{round(min(shape) * style_scale)} pixels across at {sizes[0]} px; "
+                        "VGG16 needs at least 32: raise --style-scale or the (first) size")
+    if needed(sizes[-1]) <= free:
         return
-    fits = size
-    while fits > 32 and activation_bytes(result_shape(content, fits), batch) > free:
+    fits = sizes[-1]
+    while fits > 32 and needed(fits) > free:
         fits = int(fits * 0.95)
-    raise UserError(f"--size {size}: needs about {activation_bytes(shape, batch) / 1e9:.0f} GB "
-                    f"of memory, {max(free, 0) / 1e9:.1f} GB is free; "
-                    f"the largest size that fits is about {fits}")
+    raise UserError(f"{flag} {sizes[-1]}: needs about {needed(sizes[-1]) / 1e9:.0f} GB of "
+                    f"memory, {max(free, 0) / 1e9:.1f} GB is free; the largest size that fits "
+                    f"is about {fits}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -759,6 +919,13 @@ def weight(text):
         raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
     if not np.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def positive_number(text):
+    value = weight(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be above 0, got 0")
     return value
 
 
@@ -809,6 +976,10 @@ def parse_args(argv=None):
                        help="start from noise (the tutorial's way), the photo, the (first) "
                             "style image, or any image file; the photo gets there soonest "
                             "(default: %(default)s)")
+    paint.add_argument("--style-scale", type=positive_number, default=1.0, metavar="F",
+                       help="the paintings' size, as a multiple of the result's: below 1 "
+                            "gives larger brush marks and motifs, above 1 finer ones; "
+                            "other than 1 needs --fast (default: %(default)s)")
     paint.add_argument("--content-layer", type=layer_name, default=CONTENT_LAYER,
                        metavar="NAME", help="VGG16 layer the photo is matched at; deeper "
                                             "layers leave the painting more freedom "
@@ -820,17 +991,24 @@ def parse_args(argv=None):
     run_group.add_argument("--output", "-o", default=None, type=os.path.expanduser,
                            help="where to write the result (.png or .jpg); "
                                 "default output/CONTENT_STYLE.png")
-    run_group.add_argument("--size", type=whole_number(32, " (VGG16 halves it five times)",
-                                                      maximum=100_000),
-                           default=SIZE,
+    pixels = whole_number(32, " (VGG16 halves it five times)", maximum=100_000)
+    run_group.add_argument("--size", type=pixels, default=None,
                            help="longer side of the result in pixels (the photo's aspect "
                                 "ratio is kept); time grows with the number of pixels "
-                                "(default: %(default)s)")
-    run_group.add_argument("--iterations", type=whole_number(1, maximum=1_000_000),
-                           default=ITERATIONS,
+                                f"(default: {SIZE})")
+    run_group.add_argument("--scales", type=pixels, nargs="+", metavar="SIZE", default=None,
+                           help="paint coarse to fine: at each of these sizes in turn (longer "
+                                "side, growing, e.g. 256 512 1024), each starting from the "
+                                "one before's picture, enlarged; the last is the result's size. "
+                                "Large pictures come out sooner and keep the painting's large "
+                                "motifs")
+    run_group.add_argument("--iterations", type=whole_number(1, maximum=1_000_000), nargs="+",
+                           default=[ITERATIONS], metavar="N",
                            help=f"how many times to report and save: every "
                                 f"{EVALS_PER_ITERATION} loss-and-gradient evaluations "
-                                "(default: %(default)s)")
+                                f"(default: {ITERATIONS}). With --scales, one number per size, "
+                                "or one for the first size that halves at each larger one "
+                                "(10 gives 10 5 3 2)")
     run_group.add_argument("--fast", action="store_true",
                            help="compute the photo's features and the paintings' Gram matrices "
                                 "once and send only the result through VGG16 (same loss, about "
@@ -860,6 +1038,24 @@ def parse_args(argv=None):
     if args.content_weight == args.style_weight == args.tv_weight == 0:
         parser.error("--content-weight, --style-weight and --tv-weight are all 0: "
                      "nothing would change the picture; raise at least one")
+    if args.scales is None:
+        args.scales = [args.size or SIZE]
+    elif args.size is not None and args.size != args.scales[-1]:
+        parser.error(f"--size {args.size} and --scales {' '.join(map(str, args.scales))}: "
+                     "give one or the other (the last of --scales is the result's size)")
+    if any(b <= a for a, b in zip(args.scales, args.scales[1:])):
+        parser.error(f"--scales {' '.join(map(str, args.scales))}: each size must be larger "
+                     "than the one before (coarse to fine)")
+    args.size = args.scales[-1]
+    if len(args.iterations) == 1:  # halving at each larger size: they cost 4x as much each
+        args.iterations = [max(1, math.ceil(args.iterations[0] / 2 ** stage))
+                           for stage in range(len(args.scales))]
+    elif len(args.iterations) != len(args.scales):
+        parser.error(f"--iterations: got {plural(len(args.iterations), 'number')} for "
+                     f"{plural(len(args.scales), 'size')}; give one, or one per size")
+    if args.style_scale != 1 and not args.fast:
+        parser.error("--style-scale: needs --fast (the tutorial's graph sends the paintings "
+                     "through VGG16 in one batch with the result, so they must be its size)")
     if args.output is None:
         stems = "_".join(Path(path).stem for path in [args.content, *args.styles])
         args.output = f"output/{stems}.png"
@@ -875,6 +1071,25 @@ def say(message):
         print(message, flush=True)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+STOP_REQUESTS = []  # the stop signals received, answered at the next safe moment
+
+
+def ask_to_stop(signum, frame):
+    """Ctrl-C (SIGINT), `kill` (SIGTERM) or a closed terminal (SIGHUP): note it, and let the run
+    stop at the next safe moment (stop_if_asked), at most one evaluation later.
+
+    Raising KeyboardInterrupt right here would land wherever Python happens to be: inside
+    TensorFlow's C++ while it builds VGG16 (which then reports a broken weights file, or loses
+    the interrupt), or half-way through writing a picture.
+    """
+    STOP_REQUESTS.append(signum)
+
+
+def stop_if_asked():
+    if STOP_REQUESTS:
+        raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
@@ -895,101 +1110,179 @@ def stop_signals(handler):
             signal.signal(number, old)
 
 
-def interrupt(signum, frame):
-    raise KeyboardInterrupt
+def and_list(words):
+    words = list(map(str, words))
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def describe_run(args, shapes):
+    """The "Painting ..." line: everything that decides what the picture will look like."""
+    paintings = args.styles
+    if len(args.styles) > 1:
+        shares = normalise_blend(args.style_weights or [1.0] * len(args.styles))
+        paintings = [f"{path} ({share:.0%})" for path, share in zip(args.styles, shares)]
+    sizes = " -> ".join(f"{width}x{height}" for height, width in shapes) + " px"
+    if len(shapes) > 1:
+        sizes += " (coarse to fine)"
+    start = {"noise": "noise" + ("" if args.seed is None else f" (seed {args.seed})"),
+             "content": "the photo", "style": "the (first) painting"}.get(args.init, args.init)
+    options = [f"from {start}"]
+    if args.preserve_color:
+        options.append("keeping the photo's colours")
+    if args.style_scale != 1:
+        options.append(f"paintings at {args.style_scale:g}x the picture's size")
+    return (f"Painting {args.content} in the style of {' + '.join(paintings)} at {sizes}, "
+            f"{', '.join(options)}: {and_list(args.iterations)} "
+            f"{'iteration' if args.iterations == [1] else 'iterations'} of "
+            f"{EVALS_PER_ITERATION} evaluations, {'fast' if args.fast else 'tutorial'} graph, "
+            f"{'restarted' if args.restarts else 'continuous'} L-BFGS.")
+
+
+def describe_loss(loss, parts, labels):
+    """'loss 2.3e+10, of which content 3.1e+09, style 1.8e+10, total variation 2.0e+09'."""
+    return (f"loss {loss:.4g}, of which "
+            + ", ".join(f"{labels[name]} {value:.2g}" for name, value in parts.items()))
+
+
+def build_stage(args, content, styles, shape, weights_path, final_scale):
+    """The graph and Evaluator for one size: the photo and paintings resized to it."""
+    style_shape = tuple(max(1, round(side * args.style_scale)) for side in shape)
+    with native_stderr_hidden():  # TensorFlow looks for a GPU here, and says so at length
+        graph = build_loss_and_grads(
+            preprocess(content, shape), [preprocess(style, style_shape) for style in styles],
+            weights_path, style_blend=args.style_weights, fast=args.fast,
+            content_weight=args.content_weight, style_weight=args.style_weight,
+            tv_weight=args.tv_weight, content_layer=args.content_layer,
+            style_layers=args.style_layers, final_scale=final_scale)
+    return Evaluator(graph.f_outputs, shape, graph.parts)
 
 
 def run(args):
     content = load_image(args.content)
     styles = [load_image(path) for path in args.styles]
-    check_size(content, args.size, batch=1 if args.fast else 2 + len(styles))
-    shape = result_shape(content, args.size)
+    check_size(content, args.scales, batch=1 if args.fast else 2 + len(styles),
+               style_scale=args.style_scale)
+    shapes = [result_shape(content, size) for size in args.scales]
     inputs = [args.content, *args.styles]
     if args.init not in ("noise", "content", "style"):
         inputs.append(args.init)
     check_output_path(args.output, inputs, extras=not args.no_extras)
-    x0 = starting_image(args.init, content, styles, shape, args.seed)
+    x = starting_image(args.init, content, styles, shapes[0], args.seed)
     weights_path = resolve_weights(args.weights)
+    stop_if_asked()
 
     output = Path(args.output)
-    sheet, gif, steps = extra_paths(output)
-    content_resized = resize(content, shape)
-    frames = []
+    sheet, gif, plot, steps = extra_paths(output)
     for old in steps.glob("iteration_*.png"):  # an earlier run's, which would mix with ours
         old.unlink()
+    labels = {"content": "content"}  # the loss's parts, as the messages and the plot name them
+    for i, path in enumerate(args.styles):
+        labels[f"style {i + 1}"] = "style" if len(styles) == 1 else f"style ({Path(path).stem})"
+    labels["total variation"] = "total variation"
+    frames = []         # the picture after each iteration, for the GIF
+    history = []        # every evaluation's loss and parts, for the plot
+    stage_starts = []   # where in `history` each stage began
+    complete = {}       # the files written in full so far: {path: what it holds}
+    best = None         # (best x, its shape, its loss) of the stage under way
 
-    def picture(x):
+    def picture(x, shape):
         image = deprocess(x, shape)
-        return preserve_color(image, content_resized) if args.preserve_color else image
+        return preserve_color(image, resize(content, shape)) if args.preserve_color else image
+
+    def save(path, image, what):
+        save_image(path, image)
+        complete[path] = what
+
+    def save_iteration(image):
+        frames.append(image)
+        save_image(steps / f"iteration_{len(frames):03d}.png", image)
+        complete[steps] = f"the pictures of iterations 1 to {len(frames)}"
+        save(output, image, f"the picture after iteration {len(frames)}")
 
     def write_extras():
         if args.no_extras or not frames:
             return
-        save_image(sheet, comparison_sheet([content, *styles, frames[-1]], shape[0]))
-        save_image(gif, frames)
+        final = frames[-1]
+        save(sheet, comparison_sheet([content, *styles, final], min(final.shape[0], 600)),
+             "the comparison sheet")
+        save(gif, [resize(frame, final.shape[:2]) for frame in frames], "the animation")
+        save(plot, loss_plot(history, stage_starts, labels), "the plot of the loss")
 
     say(f"VGG16 weights: {weights_path}")
-    say(f"Painting {args.content} in the style of {' + '.join(args.styles)} at "
-          f"{shape[1]}x{shape[0]} px: {args.iterations} iterations of "
-          f"{EVALS_PER_ITERATION} evaluations, {'fast' if args.fast else 'tutorial'} graph, "
-          f"{'restarted' if args.restarts else 'continuous'} L-BFGS.")
+    say(describe_run(args, shapes))
     use_graph_mode()
-    with native_stderr_hidden():  # TensorFlow looks for a GPU here, and says so at length
-        f_outputs = build_loss_and_grads(
-            preprocess(content, shape), [preprocess(style, shape) for style in styles],
-            weights_path, style_blend=args.style_weights, fast=args.fast,
-            content_weight=args.content_weight, style_weight=args.style_weight,
-            tv_weight=args.tv_weight, content_layer=args.content_layer,
-            style_layers=args.style_layers)
-        evaluator = Evaluator(f_outputs, shape)
-
-    start = last = time.time()
-
-    def on_iteration(i):
-        nonlocal last
-        frames.append(picture(evaluator.best_x))
-        save_image(steps / f"iteration_{i:03d}.png", frames[-1])
-        save_image(output, frames[-1])
-        now = time.time()
-        say(f"Iteration {i}/{args.iterations}: loss {evaluator.best_loss:.4g}, "
-            f"{now - last:.1f} s, saved {output}")
-        last = now
-
-    optimize = optimize_restarted if args.restarts else optimize_continuous
+    start = time.time()
     stopped = None  # or why the run ended early: Ctrl-C, or a loss that overflowed
     try:
-        try:
-            say(f"Start: loss {evaluator.loss(x0.ravel()):.4g} ({args.init})")
-            optimize(evaluator, x0, args.iterations, on_iteration)
-        except (KeyboardInterrupt, FloatingPointError) as error:
-            stopped = error
-        late = []  # a Ctrl-C now must not cut the last saves short: it is answered after them
-        with stop_signals(lambda signum, frame: late.append(signum)):
-            if stopped is not None and evaluator.best_x is not None:  # even mid-iteration
-                frames.append(picture(evaluator.best_x))
-                save_image(output, frames[-1])
-            write_extras()
-        if late and stopped is None:
-            stopped = KeyboardInterrupt()
+        for stage, (shape, iterations) in enumerate(zip(shapes, args.iterations)):
+            if stage:  # the previous stage's best picture, resized, starts this one
+                x = preprocess(deprocess(best[0], best[1]), shape).astype(np.float64)
+                say(f"Stage {stage + 1}/{len(shapes)}: {shape[1]}x{shape[0]} px, from stage "
+                    f"{stage}'s picture resized, {plural(iterations, 'iteration')}")
+            K.clear_session()  # the previous stage's graph, whose sizes no longer fit
+            evaluator = build_stage(args, content, styles, shape, weights_path,
+                                    final_scale=args.scales[-1] / args.scales[stage])
+            stop_if_asked()
+            stage_starts.append(len(history))
+            evaluator.history = history  # one record of the whole run, stage after stage
+            last = time.time()
+
+            def on_iteration(i):
+                nonlocal last
+                save_iteration(picture(evaluator.best_x, shape))
+                now = time.time()
+                say(f"Iteration {i}/{iterations}: "
+                    f"{describe_loss(evaluator.best_loss, evaluator.best_parts, labels)}; "
+                    f"{now - last:.1f} s, saved {output}")
+                last = now
+
+            loss = evaluator.loss(x.ravel())
+            say(f"{'Start' if stage == 0 else 'Stage start'}: loss {loss:.4g} "
+                f"({args.init if stage == 0 else 'resized'})")
+            best = (evaluator.best_x, shape, evaluator.best_loss)
+            try:
+                optimize = optimize_restarted if args.restarts else optimize_continuous
+                optimize(evaluator, x, iterations, on_iteration)
+            finally:
+                best = (evaluator.best_x, shape, evaluator.best_loss)
+    except (KeyboardInterrupt, FloatingPointError) as error:
+        stopped = error
     except OSError as error:  # a full disk, a folder deleted under our feet
-        print(f"error: could not save a picture in {output.parent} "
-              f"({error.strerror or error}); free some space or choose another --output",
-              file=sys.stderr)
-        return 1
+        return could_not_save(error, complete)
+    try:
+        if stopped is not None and best is not None:  # even mid-iteration
+            frames.append(picture(best[0], best[1]))
+            save(output, frames[-1], "the best picture so far")
+        write_extras()
+    except OSError as error:
+        return could_not_save(error, complete)
+    if STOP_REQUESTS and stopped is None:  # a Ctrl-C during the last saves, answered after them
+        stopped = KeyboardInterrupt()
     if stopped is not None:
         kept = "nothing was saved"
-        if evaluator.best_x is not None:
-            kept = f"the best image so far is in {output} (loss {evaluator.best_loss:.4g})"
+        if best is not None:
+            kept = (f"the best image so far is in {output} ({best[1][1]}x{best[1][0]} px, "
+                    f"loss {best[2]:.4g})")
         if isinstance(stopped, KeyboardInterrupt):
             print(f"\nInterrupted: {kept}", file=sys.stderr)
             return 130
         print(f"error: {stopped}; {kept}", file=sys.stderr)
         return 1
-    say(f"Done in {time.time() - start:.0f} s ({evaluator.evaluations} evaluations, "
-        f"{(time.time() - start) / evaluator.evaluations:.2f} s each): {output}")
+    seconds = time.time() - start
+    say(f"Done in {seconds:.0f} s ({len(history)} evaluations, {seconds / len(history):.2f} s "
+        f"each): {output}")
     if not args.no_extras:
-        say(f"Also: {sheet}, {gif}, {steps}/")
+        say(f"Also: {sheet}, {gif}, {plot}, {steps}/")
     return 0
+
+
+def could_not_save(error, complete):
+    """A write that failed: name the file, and say which files are complete. Exit status 1."""
+    done = ", ".join(f"{path} ({what})" for path, what in complete.items())
+    print(f"error: could not write {error.filename} ({error.strerror or error}); "
+          f"{'complete: ' + done if done else 'no file was completed'}; "
+          "free some space or choose another --output", file=sys.stderr)
+    return 1
 
 
 def main(argv=None):
@@ -997,8 +1290,9 @@ def main(argv=None):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     args = parse_args(argv)
+    STOP_REQUESTS.clear()
     try:
-        with stop_signals(interrupt):  # so `kill` keeps the best picture, as Ctrl-C does
+        with stop_signals(ask_to_stop):
             return run(args)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -65,9 +65,9 @@ def build(st, path, size):
     content = st.preprocess(square_photo(st, size), shape)
     style = st.preprocess(st.load_image(STYLE), shape)
     with st.native_stderr_hidden():
-        f = st.build_loss_and_grads(content, [style], st.resolve_weights("imagenet"),
-                                    fast=(path == "fast"))
-    return st.Evaluator(f, shape), shape
+        graph = st.build_loss_and_grads(content, [style], st.resolve_weights("imagenet"),
+                                        fast=(path == "fast"))
+    return st.Evaluator(graph.f_outputs, shape, graph.parts), shape
 
 
 def worker_evals(path, size, evals):
