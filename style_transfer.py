@@ -296,7 +296,8 @@ def fast_features(content_array, style_arrays, combination_image, weights_path,
     features = Model(model.input, [combination[name] for name in layers])(any_image)
     features_once = K.function([any_image],
                                [features[0]] + [gram_matrix(f) for f in features[1:]])
-    content = K.variable(features_once([content_array])[0])
+    content = K.zeros(K.int_shape(combination[content_layer]))  # filled in just below
+    K.set_value(content, features_once([content_array])[0])
     style_grams = []
     for array in style_arrays:
         # A painting of another size has more (or fewer) positions to sum over: scale its Gram
@@ -464,19 +465,22 @@ def optimize_restarted(evaluator, x, iterations, on_iteration):
 
 
 def optimize_continuous(evaluator, x, iterations, on_iteration):
-    """One L-BFGS run of iterations x 20 evaluations, reporting every 20 like the tutorial."""
+    """One L-BFGS run of iterations x 20 evaluations, reporting every 20 like the tutorial.
+
+    The last report waits until L-BFGS has stopped: its line search may take a step or two
+    past the 20th evaluation, and the last picture saved must be the best one.
+    """
     reported = 0
 
     def report(_):
         nonlocal reported
-        while reported < min(iterations, evaluator.evaluations // EVALS_PER_ITERATION):
+        while reported < min(iterations - 1, evaluator.evaluations // EVALS_PER_ITERATION):
             reported += 1
             on_iteration(reported)
 
     fmin_l_bfgs_b(evaluator.loss, x.ravel(), fprime=evaluator.grads,
                   maxfun=iterations * EVALS_PER_ITERATION, callback=report)
-    if reported < iterations:  # converged early, or ended between two reports
-        on_iteration(iterations)
+    on_iteration(iterations)  # the last one (all that are left, if it converged early)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -828,18 +832,18 @@ def check_output_path(path, inputs, extras=True):
 # 10. Memory
 # ---------------------------------------------------------------------------------------------
 def activation_bytes(shape, batch):
-    """Roughly the memory VGG16's activations need for one evaluation, in bytes.
+    """Roughly the memory one evaluation needs, in bytes, for a batch of images of `shape`.
 
-    Each layer's output is kept for the backward pass, which makes a gradient of the same
-    size; TensorFlow's scratch space roughly doubles that again.
+    Each layer's output is kept for the backward pass, whose gradients are as large again,
+    plus scratch space. Measured (`make bench`): the fast graph's batch of one peaks at about
+    2 to 2.5 times its activations above TensorFlow's own memory; the tutorial's batch at
+    about 4 times, as the gradients flow back through every image in it.
     """
-    height, width = shape
     total = 0
     for name, channels in vgg16_channels().items():
-        if name.endswith("pool"):
-            height, width = height // 2, width // 2
-        total += height * width * channels * 4
-    return 4 * batch * total
+        height, width = layer_shape(shape, name)
+        total += height * width * channels * 4  # float32
+    return total * (2.5 if batch == 1 else 4 * batch)
 
 
 def available_memory():
@@ -866,7 +870,7 @@ def check_size(content, sizes, batch, style_scale=1.0):
     def needed(size):  # the result's evaluations, or the paintings' one pass if larger
         shape = result_shape(content, size)
         style_shape = [max(1, round(side * style_scale)) for side in shape]
-        return max(activation_bytes(shape, batch), activation_bytes(style_shape, 1) // 4)
+        return max(activation_bytes(shape, batch), activation_bytes(style_shape, 1) // 2)
 
     shape = result_shape(content, sizes[0])
     if min(shape) < 32:
