@@ -484,7 +484,7 @@ def optimize_continuous(evaluator, x, iterations, on_iteration):
 
 
 # ---------------------------------------------------------------------------------------------
-# 7. Beyond the tutorial: several paintings, the photo's colours, where to start
+# 7. Beyond the tutorial: blends, coarse to fine, the photo's colours, regions, the start
 # ---------------------------------------------------------------------------------------------
 def normalise_blend(weights):
     """Style blend weights, scaled to sum to 1 so the style weight keeps its meaning."""
@@ -531,7 +531,94 @@ def preserve_color(result, content):
     content_yiq = content.astype(np.float64) @ RGB_TO_YIQ.T
     yiq = np.concatenate([result_yiq[..., :1], content_yiq[..., 1:]], axis=-1)
     rgb = yiq @ np.linalg.inv(RGB_TO_YIQ).T
-    return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
+    return to_uint8(rgb)
+
+
+def to_uint8(image):
+    return np.clip(np.round(image), 0, 255).astype(np.uint8)
+
+
+def luminance_only(content, styles):
+    """Gatys et al. 2017's luminance-only transfer, the part before the run.
+
+    The photo and the paintings become grey pictures of their brightness (Y), and each
+    painting's brightness is shifted and stretched to the photo's mean and spread, so that it
+    lends its strokes but not its light. After the run, preserve_color puts the photo's
+    colours back on the result's brightness.
+    """
+    def grey(values):
+        return np.repeat(to_uint8(values)[:, :, np.newaxis], 3, axis=2)
+
+    photo = content.astype(np.float64) @ RGB_TO_YIQ[0]
+    paintings = []
+    for style in styles:
+        y = style.astype(np.float64) @ RGB_TO_YIQ[0]
+        paintings.append(grey((y - y.mean()) / max(y.std(), 1e-6) * photo.std() + photo.mean()))
+    return grey(photo), paintings
+
+
+def matrix_power(covariance, power):
+    """A symmetric positive definite matrix to a power, through its eigenvalues."""
+    values, vectors = np.linalg.eigh(covariance)
+    return (vectors * values ** power) @ vectors.T
+
+
+def match_colors(painting, photo, method="pca"):
+    """The painting recoloured so that its colours' mean and covariance are the photo's.
+
+    Gatys et al. 2017's colour matching, done before the run: each pixel x becomes
+    A (x - painting's mean) + photo's mean, with A any matrix that takes the painting's colour
+    covariance Cp to the photo's Cc (A Cp A' = Cc). Their code offers three:
+      pca:  A = Cc^1/2 Cp^-1/2, through each covariance's eigenvectors;
+      chol: A = Lc Lp^-1, with the Cholesky factors (C = L L');
+      sym:  A = Cp^-1/2 (Cp^1/2 Cc Cp^1/2)^1/2 Cp^-1/2, the symmetric one, which moves the
+            colours least.
+    Returns floats; clipping to 0..255 afterwards changes the statistics a little.
+    """
+    def mean_and_covariance(image):
+        pixels = image.reshape(-1, 3).astype(np.float64)
+        mean = pixels.mean(axis=0)
+        return mean, np.cov(pixels - mean, rowvar=False, bias=True) + 1e-5 * np.eye(3)
+
+    mean_p, cov_p = mean_and_covariance(painting)
+    mean_c, cov_c = mean_and_covariance(photo)
+    if method == "pca":
+        a = matrix_power(cov_c, 0.5) @ matrix_power(cov_p, -0.5)
+    elif method == "chol":
+        a = np.linalg.cholesky(cov_c) @ np.linalg.inv(np.linalg.cholesky(cov_p))
+    elif method == "sym":
+        root_p, inverse_root_p = matrix_power(cov_p, 0.5), matrix_power(cov_p, -0.5)
+        a = inverse_root_p @ matrix_power(root_p @ cov_c @ root_p, 0.5) @ inverse_root_p
+    else:
+        raise ValueError(f"unknown colour matching method {method!r}")
+    pixels = painting.reshape(-1, 3).astype(np.float64)
+    return ((pixels - mean_p) @ a.T + mean_c).reshape(painting.shape)
+
+
+COLOR_MODES = ["swap", "luminance", "match-pca", "match-chol", "match-sym"]
+
+
+def color_inputs(content, styles, mode):
+    """The photo and the paintings as a run with --preserve-color MODE paints with them."""
+    if mode == "luminance":
+        return luminance_only(content, styles)
+    if mode is not None and mode.startswith("match-"):
+        return content, [to_uint8(match_colors(style, content, mode[6:])) for style in styles]
+    return content, styles
+
+
+def color_result(picture, content, mode):
+    """The result, with the photo's colours put back where the mode does it after the run."""
+    return preserve_color(picture, content) if mode in ("swap", "luminance") else picture
+
+
+def load_mask(path):
+    """A --style-masks image as weights from 0 (black: not this painting) to 1 (white)."""
+    try:
+        image = load_image(path)
+    except UserError as error:
+        raise UserError(f"--style-masks {error}") from None
+    return (image.astype(np.float64) @ RGB_TO_YIQ[0]) / 255.0
 
 
 def starting_image(init, content, styles, shape, seed):
@@ -973,8 +1060,19 @@ def parse_args(argv=None):
                        help="raise for more of the painting(s) (default: %(default)s)")
     paint.add_argument("--tv-weight", type=weight, default=TV_WEIGHT,
                        help="raise for a smoother, less noisy result (default: %(default)s)")
-    paint.add_argument("--preserve-color", action="store_true",
-                       help="keep the photo's colours and take only the painting's brushwork")
+    paint.add_argument("--preserve-color", nargs="?", const="swap", default=None,
+                       choices=COLOR_MODES, metavar="MODE",
+                       help="keep the photo's colours and take only the painting's brushwork. "
+                            "MODE: swap (the default: the result's brightness with the photo's "
+                            "colours, after the run), luminance (paint in brightness only, "
+                            "then colour), match-pca, match-chol or match-sym (recolour the "
+                            "paintings to the photo's colours first, by one of three linear "
+                            "maps); Gatys et al. 2017")
+    paint.add_argument("--style-masks", nargs="+", metavar="MASK", default=None,
+                       type=os.path.expanduser,
+                       help="one greyscale image per painting: where on the photo it paints "
+                            "(white), or not (black); masks that overlap blend there, and "
+                            "where none is white only the photo and smoothness count")
     paint.add_argument("--init", default="noise", metavar="noise|content|style|PATH",
                        type=os.path.expanduser,
                        help="start from noise (the tutorial's way), the photo, the (first) "
@@ -1057,6 +1155,9 @@ def parse_args(argv=None):
     elif len(args.iterations) != len(args.scales):
         parser.error(f"--iterations: got {plural(len(args.iterations), 'number')} for "
                      f"{plural(len(args.scales), 'size')}; give one, or one per size")
+    if args.style_masks is not None and len(args.style_masks) != len(args.styles):
+        parser.error(f"--style-masks: got {plural(len(args.style_masks), 'mask')} for "
+                     f"{plural(len(args.styles), 'style image')}; give one per style image")
     if args.style_scale != 1 and not args.fast:
         parser.error("--style-scale: needs --fast (the tutorial's graph sends the paintings "
                      "through VGG16 in one batch with the result, so they must be its size)")
@@ -1132,7 +1233,9 @@ def describe_run(args, shapes):
              "content": "the photo", "style": "the (first) painting"}.get(args.init, args.init)
     options = [f"from {start}"]
     if args.preserve_color:
-        options.append("keeping the photo's colours")
+        options.append(f"keeping the photo's colours ({args.preserve_color})")
+    if args.style_masks:
+        options.append("each painting where its mask is white")
     if args.style_scale != 1:
         options.append(f"paintings at {args.style_scale:g}x the picture's size")
     return (f"Painting {args.content} in the style of {' + '.join(paintings)} at {sizes}, "
@@ -1148,8 +1251,8 @@ def describe_loss(loss, parts, labels):
             + ", ".join(f"{labels[name]} {value:.2g}" for name, value in parts.items()))
 
 
-def build_stage(args, content, styles, shape, weights_path, final_scale):
-    """The graph and Evaluator for one size: the photo and paintings resized to it."""
+def build_stage(args, content, styles, shape, weights_path, final_scale, masks=None):
+    """The graph and Evaluator for one size: the photo, paintings and masks resized to it."""
     style_shape = tuple(max(1, round(side * args.style_scale)) for side in shape)
     with native_stderr_hidden():  # TensorFlow looks for a GPU here, and says so at length
         graph = build_loss_and_grads(
@@ -1157,17 +1260,36 @@ def build_stage(args, content, styles, shape, weights_path, final_scale):
             weights_path, style_blend=args.style_weights, fast=args.fast,
             content_weight=args.content_weight, style_weight=args.style_weight,
             tv_weight=args.tv_weight, content_layer=args.content_layer,
-            style_layers=args.style_layers, final_scale=final_scale)
+            style_layers=args.style_layers, final_scale=final_scale,
+            style_masks=masks and [resize_mask(mask, shape) for mask in masks])
     return Evaluator(graph.f_outputs, shape, graph.parts)
 
 
+def read_masks(paths, content):
+    """The --style-masks, each as weights 0 to 1; one stretched to the photo's shape says so."""
+    masks = []
+    for path in paths:
+        mask = load_mask(path)
+        (h, w), (ch, cw) = mask.shape, content.shape[:2]
+        if mask.max() <= 0:
+            raise UserError(f"--style-masks {path}: all black, so its painting would paint "
+                            "nowhere; paint white where it should")
+        if abs(w / h - cw / ch) > 0.01 * cw / ch:
+            print(f"warning: --style-masks {path} is {w}x{h}, not the photo's shape "
+                  f"({cw}x{ch}); it is stretched to fit", file=sys.stderr)
+        masks.append(mask)
+    return masks
+
+
 def run(args):
-    content = load_image(args.content)
-    styles = [load_image(path) for path in args.styles]
+    photo = load_image(args.content)
+    paintings = [load_image(path) for path in args.styles]
+    masks = read_masks(args.style_masks, photo) if args.style_masks else None
+    content, styles = color_inputs(photo, paintings, args.preserve_color)
     check_size(content, args.scales, batch=1 if args.fast else 2 + len(styles),
                style_scale=args.style_scale)
     shapes = [result_shape(content, size) for size in args.scales]
-    inputs = [args.content, *args.styles]
+    inputs = [args.content, *args.styles, *(args.style_masks or [])]
     if args.init not in ("noise", "content", "style"):
         inputs.append(args.init)
     check_output_path(args.output, inputs, extras=not args.no_extras)
@@ -1191,7 +1313,7 @@ def run(args):
 
     def picture(x, shape):
         image = deprocess(x, shape)
-        return preserve_color(image, resize(content, shape)) if args.preserve_color else image
+        return color_result(image, resize(photo, shape), args.preserve_color)
 
     def save(path, image, what):
         save_image(path, image)
@@ -1207,7 +1329,7 @@ def run(args):
         if args.no_extras or not frames:
             return
         final = frames[-1]
-        save(sheet, comparison_sheet([content, *styles, final], min(final.shape[0], 600)),
+        save(sheet, comparison_sheet([photo, *styles, final], min(final.shape[0], 600)),
              "the comparison sheet")
         save(gif, [resize(frame, final.shape[:2]) for frame in frames], "the animation")
         save(plot, loss_plot(history, stage_starts, labels), "the plot of the loss")
@@ -1225,7 +1347,8 @@ def run(args):
                     f"{stage}'s picture resized, {plural(iterations, 'iteration')}")
             K.clear_session()  # the previous stage's graph, whose sizes no longer fit
             evaluator = build_stage(args, content, styles, shape, weights_path,
-                                    final_scale=args.scales[-1] / args.scales[stage])
+                                    final_scale=args.scales[-1] / args.scales[stage],
+                                    masks=masks)
             stop_if_asked()
             stage_starts.append(len(history))
             evaluator.history = history  # one record of the whole run, stage after stage
