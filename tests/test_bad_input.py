@@ -403,6 +403,45 @@ def test_paths_starting_with_a_tilde_mean_the_home_folder(tmp_path, monkeypatch)
 def test_a_web_address_says_to_download_it_first(tmp_path, capsys):
     status, lines = main_says(["https://example.com/starry.jpg", STYLE], capsys)
     assert status == 2 and len(lines) == 1 and "download" in lines[0]
+    assert lines[0].startswith("error: https://example.com/starry.jpg: a web address")
+
+
+@pytest.mark.parametrize("which", ["photo", "painting"])
+def test_a_picture_under_32_pixels_is_scaled_up_with_a_warning(tmp_path, capsys, which):
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (1, 1), (200, 120, 40)).save(tiny)
+    inputs = [str(tiny), STYLE] if which == "photo" else [CONTENT, str(tiny)]
+    output = tmp_path / "o.png"
+    status, lines = main_says([*inputs, "--size", "48", "--iterations", "1", "--fast",
+                               "--no-extras", "--output", str(output)], capsys)
+    assert status == 0
+    assert lines == [f"warning: {tiny} is only 1x1 pixels, under 32 on a side: it is scaled "
+                     "up to the picture's size, which blurs it; a larger image paints better"]
+    assert st.load_image(output).shape == ((48, 48, 3) if which == "photo" else (32, 48, 3))
+
+
+def test_a_disk_that_fills_at_the_end_names_the_file_and_what_is_complete(tmp_path, capsys,
+                                                                         monkeypatch):
+    import errno
+    real = st.save_image
+
+    def full_at_the_gif(path, image):
+        if str(path).endswith(".gif"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, image)
+
+    monkeypatch.setattr(st, "save_image", full_at_the_gif)
+    output = tmp_path / "o.png"
+    status, lines = main_says([CONTENT, STYLE, "--size", "48", "--iterations", "2", "--fast",
+                               "--output", str(output)], capsys)
+    assert status == 1 and len(lines) == 1
+    line = lines[0]
+    assert line.startswith(f"error: could not write {tmp_path / 'o.gif'} (No space left on device)")
+    assert f"{output} (the picture after iteration 2)" in line
+    assert f"{tmp_path / 'o_iterations'} (the pictures of iterations 1 to 2)" in line
+    assert f"{tmp_path / 'o_sheet.png'} (the comparison sheet)" in line
+    assert "o_loss.png" not in line  # not written: it comes after the GIF
+    assert st.load_image(output).shape == (32, 48, 3)
 
 
 def test_files_in_the_way_of_the_extras_are_refused_before_the_run(tmp_path, capsys):
@@ -460,13 +499,56 @@ def test_a_weights_folder(tmp_path, capsys):
 
 def test_a_file_that_is_not_weights(tmp_path, capsys):
     fake = tmp_path / "w.h5"
-    fake.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)  # right signature, nothing else
-    assert "not a Keras weights file" in weights_refused(fake, capsys, tmp_path)
+    fake.write_bytes(b"PK\x03\x04" + b"\0" * 100)  # a zip, say
+    assert "not a Keras weights file (.h5)" in weights_refused(fake, capsys, tmp_path)
 
 
-def fake_vgg16_weights(path, wrong=None):
-    """An .h5 laid out as Keras saves VGG16 (arrays left unwritten); `wrong` gets a bad kernel."""
+def test_an_hdf5_file_cut_short_is_called_damaged_or_incomplete(tmp_path, capsys,
+                                                               weights_path):
+    cut = tmp_path / "w.h5"
+    cut.write_bytes(weights_path.read_bytes()[:5_000_000])  # an interrupted download
+    line = weights_refused(cut, capsys, tmp_path)
+    assert "damaged or incomplete" in line and "not a Keras" not in line
+    head = tmp_path / "head.h5"
+    head.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)  # the signature and nothing else
+    assert "damaged or incomplete" in weights_refused(head, capsys, tmp_path)
+
+
+def test_a_damaged_default_copy_says_how_to_get_a_good_one(tmp_path, monkeypatch,
+                                                           weights_path):
+    cut = tmp_path / "weights" / st.WEIGHTS_NAME
+    cut.parent.mkdir()
+    cut.write_bytes(weights_path.read_bytes()[:1_000_000])
+    monkeypatch.setattr(st, "LOCAL_WEIGHTS", cut)
+    with pytest.raises(st.UserError, match="damaged or incomplete.*delete it and run again.*"
+                                           "make weights"):
+        st.resolve_weights("imagenet")
+
+
+@pytest.mark.parametrize("values, words", [("zeros", "only zeros"), ("constant", "repeated"),
+                                           ("nan", "not finite")])
+def test_weights_of_the_right_shapes_that_cannot_be_imagenets_are_refused(tmp_path, capsys,
+                                                                          values, words):
+    line = weights_refused(fake_vgg16_weights(tmp_path / "vgg.h5", values=values), capsys,
+                           tmp_path)
+    assert words in line and "cannot be VGG16's ImageNet weights" in line
+
+
+def fake_vgg16_weights(path, wrong=None, values="random"):
+    """An .h5 laid out as Keras saves VGG16, holding random numbers (or zeros, one constant,
+    NaN in one place); `wrong` gets a kernel of the wrong shape."""
     import h5py
+    rng = np.random.default_rng(0)
+
+    def data(shape):
+        if values == "zeros":
+            return np.zeros(shape, np.float32)
+        if values == "constant":
+            return np.full(shape, 0.25, np.float32)
+        array = rng.normal(0, 0.05, shape).astype(np.float32)
+        if values == "nan" and len(shape) == 1:
+            array[0] = np.nan
+        return array
     # VGG16's published layout: 3x3 kernels, 64-128-256-512-512 channels in blocks 1 to 5.
     widths = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
     convs = {1: 2, 2: 2, 3: 3, 4: 3, 5: 3}
@@ -477,8 +559,8 @@ def fake_vgg16_weights(path, wrong=None):
                 name, out = f"block{block}_conv{conv}", widths[block]
                 kernel = (3, 3, channels_in, out) if name != wrong else (1, 1, channels_in, out)
                 group = weights_file.create_group(name)
-                group.create_dataset(f"{name}/kernel:0", kernel, dtype="f4")
-                group.create_dataset(f"{name}/bias:0", (out,), dtype="f4")
+                group.create_dataset(f"{name}/kernel:0", data=data(kernel))
+                group.create_dataset(f"{name}/bias:0", data=data((out,)))
                 group.attrs["weight_names"] = [f"{name}/kernel:0".encode(),
                                                f"{name}/bias:0".encode()]
                 names.append(name)
@@ -489,7 +571,8 @@ def fake_vgg16_weights(path, wrong=None):
 
 
 def test_a_weights_file_laid_out_like_vgg16_is_accepted(tmp_path):
-    st.check_weights_file(fake_vgg16_weights(tmp_path / "vgg.h5"))  # raises if refused
+    path = fake_vgg16_weights(tmp_path / "vgg.h5")
+    st.check_weights_file(path, f"--weights {path}")  # raises if refused
 
 
 @pytest.mark.parametrize("wrong", ["block1_conv1", "block3_conv1", "block5_conv3"])

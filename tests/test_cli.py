@@ -128,6 +128,61 @@ def test_stopping_a_run_keeps_the_best_image_so_far(tmp_path, stop):
     assert (tmp_path / "stopped.gif").exists()
 
 
+def stopped_after_painting_line(output, delay, stop, *argv):
+    """Start a tiny run, wait for its "Painting ..." line (VGG16 is built next), wait `delay`
+    seconds more, send `stop`; return the exit status and the lines on stderr."""
+    process = subprocess.Popen(
+        [sys.executable, SCRIPT, CONTENT, STYLE, "--size", "64", "--fast", "--iterations", "1",
+         "--no-extras", "--output", str(output), *argv],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    for line in process.stdout:
+        if line.startswith("Painting"):
+            break
+    time.sleep(delay)
+    process.send_signal(stop)
+    _, err = process.communicate(timeout=120)
+    return process.returncode, err.strip().splitlines()
+
+
+def test_a_stop_at_any_moment_around_the_graph_build_is_exit_130_and_one_line(tmp_path):
+    # 24 moments from the "Painting" line to well into the first evaluations (building VGG16
+    # and the fast graph takes about a second at this size), three runs at a time. Each must
+    # end with 130 and one line: nothing saved before the first picture, its path after;
+    # never a weights error (TensorFlow's C++ used to report an interrupt inside it as one),
+    # never a traceback, never ignored.
+    from concurrent.futures import ThreadPoolExecutor
+    calibration = subprocess.Popen(
+        [sys.executable, SCRIPT, CONTENT, STYLE, "--size", "64", "--fast", "--iterations", "1",
+         "--no-extras", "--output", str(tmp_path / "calibration.png")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    for line in calibration.stdout:
+        if line.startswith("Painting"):
+            began = time.time()
+        if line.startswith("Start: loss"):  # the graph is built and evaluated once
+            build = time.time() - began
+    calibration.communicate(timeout=120)
+    moments = [1.25 * build * i / 23 for i in range(24)]
+    signals = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(
+            lambda i: stopped_after_painting_line(tmp_path / f"run{i}.png", moments[i],
+                                                  signals[i % 3]),
+            range(len(moments))))
+    saved = 0
+    for i, (status, lines) in enumerate(results):
+        output = tmp_path / f"run{i}.png"
+        assert status == 130, (moments[i], lines)
+        assert len(lines) == 1 and lines[0].startswith("Interrupted"), (moments[i], lines)
+        if "nothing was saved" in lines[0]:
+            assert not output.exists()
+        else:
+            assert f"the best image so far is in {output}" in lines[0], (moments[i], lines)
+            assert iio.imread(output).shape == (43, 64, 3)
+            saved += 1
+    assert saved < len(moments)  # most moments land while VGG16 is built
+    assert not list(tmp_path.glob(".*partial*"))
+
+
 @pytest.mark.parametrize("stop, delay", [
     (signal.SIGINT, 0.1), (signal.SIGINT, 0.5), (signal.SIGINT, 1.5), (signal.SIGINT, 3.0),
     (signal.SIGTERM, 0.5),

@@ -239,3 +239,26 @@ def test_a_2048_px_fast_picture_passes_the_check_on_a_24_gb_machine(monkeypatch)
     st.check_size(photo, [256, 512, 1024, 2048], batch=1)
     with pytest.raises(st.UserError, match="largest size that fits"):
         st.check_size(photo, [256, 512, 1024, 2048], batch=2 + 1)  # the tutorial's batch
+
+
+def test_ctrl_c_in_a_later_stage_keeps_that_stages_best_picture(tmp_path):
+    import signal
+    import time
+    output = tmp_path / "stopped.png"
+    process = subprocess.Popen(
+        [sys.executable, SCRIPT, CONTENT, STYLE, "--scales", "48", "96", "--iterations", "1",
+         "500", "--fast", "--output", str(output)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    for line in process.stdout:
+        if line.startswith("Stage start"):  # stage 2 has made its first evaluation
+            break
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert f"the best image so far is in {output} (96x64 px" in lines[0]
+    assert iio.imread(output).shape == (64, 96, 3)
+    frames = iio.imread(tmp_path / "stopped.gif", index=None)
+    assert frames.shape[1:] == (64, 96, 3) and len(frames) == 2  # stage 1's, then the stop's

