@@ -120,7 +120,7 @@ STYLE_WEIGHT = 5.0          # how much it must feel like the painting
 TV_WEIGHT = 1.0             # how smooth it must be
 ITERATIONS = 10             # the outer loop: the tutorial's "iterations" ...
 EVALS_PER_ITERATION = 20    # ... of 20 loss-and-gradient evaluations each
-SIZE = 512                  # longer side of the result, in pixels
+SIZE = 512                  # longer side of the result, in pixels; the weights are set for it
 
 # The photo is matched at a shallow layer, so the result keeps its shapes but not its exact
 # pixels; the tutorial picked block2_conv2 (Gatys et al. used conv4_2, which leaves the
@@ -316,16 +316,16 @@ def fast_features(content_array, style_arrays, combination_image, weights_path,
 
 def total_loss(content, style_grams, combination, combination_image, style_blend,
                content_weight, style_weight, tv_weight, content_layer, style_layers,
-               style_masks, final_scale):
+               style_masks, size_scale):
     """The tutorial's weighted sum of content, style and total variation losses, in parts.
 
     Returns {part: tensor}, whose sum is the loss: "content", "style 1" (one per painting,
     each counting by its share of `style_blend` and, with masks, only where its mask is) and
-    "total variation". `final_scale` > 1 when this picture is a stage on the way to one that
-    many times larger (coarse-to-fine, section 7): see stage_weights.
+    "total variation". The weights are the tutorial's at its 512 px; `size_scale` says how
+    many times smaller this picture is, and weights_for_size (section 7) adjusts them.
     """
     height, width = K.int_shape(combination_image)[1:3]
-    content_weight, tv_weight = stage_weights(content_weight, tv_weight, final_scale)
+    content_weight, tv_weight = weights_for_size(content_weight, tv_weight, size_scale)
     parts = {"content": content_weight * content_loss(content, combination[content_layer])}
     for i, (grams, share, mask) in enumerate(zip(style_grams, style_blend, style_masks)):
         sl = 0.0
@@ -360,9 +360,13 @@ class Graph:
 def build_loss_and_grads(content_array, style_arrays, weights_path, style_blend=None,
                          fast=False, content_weight=CONTENT_WEIGHT, style_weight=STYLE_WEIGHT,
                          tv_weight=TV_WEIGHT, content_layer=CONTENT_LAYER,
-                         style_layers=STYLE_LAYERS, style_masks=None, final_scale=1.0,
+                         style_layers=STYLE_LAYERS, style_masks=None, weights_size=SIZE,
                          temporal_weight=0.0):
-    """Build the graph of the loss and its gradient with respect to the result: a Graph."""
+    """Build the graph of the loss and its gradient with respect to the result: a Graph.
+
+    The weights mean what they mean for a picture `weights_size` pixels long (the tutorial's
+    512), whatever this one's size: see weights_for_size.
+    """
     height, width = content_array.shape[1:3]
     style_blend = normalise_blend(style_blend or [1.0] * len(style_arrays))
     style_masks = style_masks or [None] * len(style_arrays)
@@ -373,7 +377,7 @@ def build_loss_and_grads(content_array, style_arrays, weights_path, style_blend=
         style_layers)
     parts = total_loss(content, style_grams, combination, combination_image, style_blend,
                        content_weight, style_weight, tv_weight, content_layer, style_layers,
-                       style_masks, final_scale)
+                       style_masks, weights_size / max(height, width))
     set_previous = None
     if temporal_weight > 0:  # video: the previous frame, and where its motion is trustworthy
         previous = K.variable(np.zeros((1, height, width, 3)))
@@ -495,18 +499,21 @@ def normalise_blend(weights):
     return list(weights / weights.sum())
 
 
-def stage_weights(content_weight, tv_weight, final_scale):
-    """Content and total variation weights for a picture `final_scale` times smaller (in
-    length) than the final one, so that they mean there what they mean at the final size.
+def weights_for_size(content_weight, tv_weight, scale):
+    """The content and total variation weights for a picture `scale` times smaller (in length)
+    than the tutorial's 512 px, so that they mean what they meant there.
 
-    Coarse-to-fine painting (--scales) paints small first. The style loss does not change
-    with size: its Gram matrices grow with the number of positions and it divides by that
-    number squared. The content loss sums over positions: a picture s times larger has s**2
-    times as many, so a stage s times smaller weighs it s**2 times more. The total variation
-    loss sums (difference**2)**1.25: s times larger gives s**2 times the pixels with
-    differences s times smaller, s**2 * s**-2.5 = s**-0.5 in all.
+    In the tutorial's sums the three losses grow differently with the picture's size. The
+    style loss does not grow: its Gram matrices grow with the number of positions and it
+    divides by that number squared. The content loss sums over positions: a picture s times
+    smaller has s**2 times fewer, so its weight is s**2 times larger here. The total variation
+    loss sums (difference**2)**1.25: s times smaller means s**2 times fewer pixels with
+    differences s times larger, s**-2 * s**2.5 = s**0.5, so its weight is s**-0.5 times.
+    With this, one set of weights paints the same picture at 192 px as at 512 or 2048 (a quick
+    small try shows what the large one will look like), and each stage of a coarse-to-fine
+    run (--scales) is a smaller version of the final picture, not a different painting.
     """
-    return content_weight * final_scale ** 2, tv_weight * final_scale ** -0.5
+    return content_weight * scale ** 2, tv_weight * scale ** -0.5
 
 
 def resize_mask(mask, shape):
@@ -1306,7 +1313,7 @@ def describe_loss(loss, parts, labels):
             + ", ".join(f"{labels[name]} {value:.2g}" for name, value in parts.items()))
 
 
-def build_stage(args, content, styles, shape, weights_path, final_scale, masks=None):
+def build_stage(args, content, styles, shape, weights_path, masks=None):
     """The graph and Evaluator for one size: the photo, paintings and masks resized to it."""
     style_shape = tuple(max(1, round(side * args.style_scale)) for side in shape)
     with native_stderr_hidden():  # TensorFlow looks for a GPU here, and says so at length
@@ -1315,7 +1322,7 @@ def build_stage(args, content, styles, shape, weights_path, final_scale, masks=N
             weights_path, style_blend=args.style_weights, fast=args.fast,
             content_weight=args.content_weight, style_weight=args.style_weight,
             tv_weight=args.tv_weight, content_layer=args.content_layer,
-            style_layers=args.style_layers, final_scale=final_scale,
+            style_layers=args.style_layers,
             style_masks=masks and [resize_mask(mask, shape) for mask in masks])
     return Evaluator(graph.f_outputs, shape, graph.parts)
 
@@ -1412,9 +1419,7 @@ def run(args):
                 say(f"Stage {stage + 1}/{len(shapes)}: {shape[1]}x{shape[0]} px, from stage "
                     f"{stage}'s picture resized, {plural(iterations, 'iteration')}")
             K.clear_session()  # the previous stage's graph, whose sizes no longer fit
-            evaluator = build_stage(args, content, styles, shape, weights_path,
-                                    final_scale=args.scales[-1] / args.scales[stage],
-                                    masks=masks)
+            evaluator = build_stage(args, content, styles, shape, weights_path, masks=masks)
             stop_if_asked()
             stage_starts.append(len(history))
             evaluator.history = history  # one record of the whole run, stage after stage
