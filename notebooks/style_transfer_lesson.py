@@ -284,8 +284,14 @@ for name, x in [("the noise", noise), ("the photo", content_array), ("the painti
 # `tv_weight` (1.0) for smoothness. These are the tutorial's numbers; changing them changes
 # the balance between photo and painting. `total_loss` returns the weighted parts, whose sum is
 # the loss (the script also uses it to blend several paintings, hence the lists).
+#
+# One thing the tutorial did not do: its numbers were chosen for a 512-pixel picture, and its
+# content and total variation losses add up over the pixels while the style loss does not. At
+# our 192 pixels the photo would count about 7 times less, and the cat would wash away. So the
+# script scales those two weights to mean what they mean at 512 pixels, whatever the size:
 
 # %%
+show(st.weights_for_size)
 show(st.total_loss)
 
 # %%
@@ -293,7 +299,7 @@ parts = st.total_loss(content_features, [style_grams], combination, combination_
                       style_blend=[1.0], content_weight=st.CONTENT_WEIGHT,
                       style_weight=st.STYLE_WEIGHT, tv_weight=st.TV_WEIGHT,
                       content_layer=st.CONTENT_LAYER, style_layers=st.STYLE_LAYERS,
-                      style_masks=[None], final_scale=1.0)
+                      style_masks=[None], size_scale=st.SIZE / max(height, width))
 loss = sum(parts.values())
 
 # %% [markdown]
@@ -397,21 +403,13 @@ picture(st.loss_plot(evaluator.history, [0], labels), zoom=1, format="png")
 # The video ends with a challenge: blend two styles. Each painting has its own Gram matrices,
 # so the style loss gets one term per painting, each counted by its share (here half and half).
 # `build_loss_and_grads` takes a list of paintings and their shares, and does steps 3 to 10 in
-# one call. Three changes from the run above, each for a reason:
+# one call. Two changes from the run above, each for a reason:
 #
 # * **Start from the photo** instead of noise: it already has the cat's shapes, so the
 #   paintings' styles arrive in fewer iterations.
 # * **`fast=True`**: the photo's features and the paintings' Gram matrices never change, so the
 #   script computes them once and sends only the picture through VGG16 at each evaluation,
 #   instead of the tutorial's batch (now four images). The same loss, for a fraction of the work.
-# * **The weights of a 512-pixel picture**: the tutorial chose its weights for 512 pixels. The
-#   content loss adds up over the picture's positions and the style loss does not, so at 192
-#   pixels the photo counts about 7 times less, and two paintings pulling at once wash the cat
-#   away. `final_scale=512 / SIZE` scales the content and total variation weights to mean what
-#   they mean at 512 pixels (the script's coarse-to-fine painting does the same):
-
-# %%
-show(st.stage_weights)
 
 # %%
 mosaic = st.load_image(IMAGES / "mosaic.png")
@@ -421,8 +419,7 @@ BLEND_ITERATIONS = max(1, ITERATIONS // 2)
 K.clear_session()  # the first picture's graph is done with
 with st.native_stderr_hidden():
     graph = st.build_loss_and_grads(content_array, [st.preprocess(p, shape) for p in paintings],
-                                    weights_path, style_blend=[1, 1], fast=True,
-                                    final_scale=st.SIZE / SIZE)
+                                    weights_path, style_blend=[1, 1], fast=True)
 print("the loss's parts:", graph.parts)
 
 evaluator = st.Evaluator(graph.f_outputs, shape, graph.parts)

@@ -35,6 +35,27 @@ def test_committed_notebook_has_the_cells_of_its_source():
         + REGENERATE
 
 
+def test_the_code_the_notebook_shows_is_the_scripts_code_today():
+    """The saved outputs print style_transfer.py's functions (show(st.name)); a learner reading
+    the notebook on GitHub must see the code as it is, not as it was when it last ran."""
+    import inspect
+    import re
+
+    import style_transfer as st
+    shown = 0
+    for cell in committed().cells:
+        if cell.cell_type != "code":
+            continue
+        names = re.findall(r"^show\(st\.(\w+)\)", cell.source, flags=re.M)
+        printed = [output.data["text/markdown"] for output in cell.outputs
+                   if "text/markdown" in output.get("data", {})]
+        for name, text in zip(names, printed):
+            assert text == f"```python\n{inspect.getsource(getattr(st, name))}```", \
+                f"the notebook shows an old st.{name}; {REGENERATE}"
+            shown += 1
+    assert shown >= 10
+
+
 def test_committed_notebook_has_its_outputs():
     """It reads on GitHub without running: every code cell ran once, in order, without error,
     the loop's pictures are there, and the file stays small."""
