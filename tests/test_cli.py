@@ -10,7 +10,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, as_from_a_terminal
 
 SCRIPT = str(ROOT / "style_transfer.py")
 CONTENT = str(ROOT / "images" / "chelsea.png")
@@ -111,7 +111,7 @@ def test_stopping_a_run_keeps_the_best_image_so_far(tmp_path, stop):
     process = subprocess.Popen(
         [sys.executable, SCRIPT, CONTENT, STYLE, "--size", "64", "--iterations", "500",
          "--output", str(output)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=ROOT)
+        cwd=ROOT, preexec_fn=as_from_a_terminal)
     deadline = time.time() + 240
     for line in process.stdout:
         if line.startswith("Iteration 2/"):
@@ -134,7 +134,8 @@ def stopped_after_painting_line(output, delay, stop, *argv):
     process = subprocess.Popen(
         [sys.executable, SCRIPT, CONTENT, STYLE, "--size", "64", "--fast", "--iterations", "1",
          "--no-extras", "--output", str(output), *argv],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        preexec_fn=as_from_a_terminal)
     for line in process.stdout:
         if line.startswith("Painting"):
             break
@@ -154,7 +155,8 @@ def test_a_stop_at_any_moment_around_the_graph_build_is_exit_130_and_one_line(tm
     calibration = subprocess.Popen(
         [sys.executable, SCRIPT, CONTENT, STYLE, "--size", "64", "--fast", "--iterations", "1",
          "--no-extras", "--output", str(tmp_path / "calibration.png")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        preexec_fn=as_from_a_terminal)
     for line in calibration.stdout:
         if line.startswith("Painting"):
             began = time.time()
@@ -193,7 +195,8 @@ def test_stopping_while_starting_up_is_one_line_not_a_traceback(tmp_path, stop, 
     output = tmp_path / "never.png"
     process = subprocess.Popen(
         [sys.executable, SCRIPT, CONTENT, STYLE, "--size", "64", "--output", str(output)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        preexec_fn=as_from_a_terminal)
     time.sleep(delay)
     process.send_signal(stop)
     _, err = process.communicate(timeout=120)
@@ -214,6 +217,7 @@ def test_an_odd_file_name_and_a_closed_stdout_do_not_stop_the_painting(tmp_path)
     process = subprocess.Popen(
         [sys.executable, SCRIPT, str(photo), STYLE, "--size", "48", "--iterations", "2",
          "--output", str(output)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+         preexec_fn=as_from_a_terminal,
         env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     process.stdout.readline()
     process.stdout.close()

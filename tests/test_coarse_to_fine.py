@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import style_transfer as st
-from conftest import ROOT
+from conftest import ROOT, as_from_a_terminal
 
 SCRIPT = str(ROOT / "style_transfer.py")
 CONTENT = str(ROOT / "images" / "chelsea.png")
@@ -251,7 +251,8 @@ def test_ctrl_c_in_a_later_stage_keeps_that_stages_best_picture(tmp_path):
     process = subprocess.Popen(
         [sys.executable, SCRIPT, CONTENT, STYLE, "--scales", "48", "96", "--iterations", "1",
          "500", "--fast", "--output", str(output)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        preexec_fn=as_from_a_terminal)
     for line in process.stdout:
         if line.startswith("Stage start"):  # stage 2 has made its first evaluation
             break
@@ -264,4 +265,5 @@ def test_ctrl_c_in_a_later_stage_keeps_that_stages_best_picture(tmp_path):
     assert f"the best image so far is in {output} (96x64 px" in lines[0]
     assert iio.imread(output).shape == (64, 96, 3)
     frames = iio.imread(tmp_path / "stopped.gif", index=None)
-    assert frames.shape[1:] == (64, 96, 3) and len(frames) == 2  # stage 1's, then the stop's
+    # stage 1's, any iteration of stage 2 that finished before the stop, then the stop's
+    assert frames.shape[1:] == (64, 96, 3) and len(frames) >= 2
