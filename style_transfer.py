@@ -13,11 +13,13 @@ Run it:
 
     python style_transfer.py images/chelsea.png images/swirls.png --output output/cat.png
     python style_transfer.py images/chelsea.png images/swirls.png images/mosaic.png  # a blend
+    python style_transfer.py images/chelsea.png images/swirls.png --fast --scales 256 512 1024
     python style_transfer.py --help
 
-Each iteration prints the loss and saves the picture so far; the final image goes to --output,
-with a comparison sheet and an animated GIF of the run beside it. Add --fast to compute the
-photo's and the paintings' features once instead of at every step: the same loss, 2.4x sooner.
+Each iteration prints the loss and its parts and saves the picture so far; the final image goes
+to --output, with a comparison sheet, an animated GIF of the run and a plot of its loss beside
+it. Add --fast to compute the photo's and the paintings' features once instead of at every
+step: the same loss, 2.4x sooner. --scales paints large pictures coarse to fine.
 
 The tutorial's code no longer runs as written: Keras 3 dropped `K.placeholder` and
 `K.gradients`, TensorFlow 2 runs eagerly, and `scipy.misc.imsave` is gone. We keep its shape
@@ -365,7 +367,8 @@ def build_loss_and_grads(content_array, style_arrays, weights_path, style_blend=
     """Build the graph of the loss and its gradient with respect to the result: a Graph.
 
     The weights mean what they mean for a picture `weights_size` pixels long (the tutorial's
-    512), whatever this one's size: see weights_for_size.
+    512), whatever this one's size: see weights_for_size. The temporal loss (video) sums over
+    positions as the content loss does, so its weight is scaled as the content weight is.
     """
     height, width = content_array.shape[1:3]
     style_blend = normalise_blend(style_blend or [1.0] * len(style_arrays))
@@ -382,6 +385,8 @@ def build_loss_and_grads(content_array, style_arrays, weights_path, style_blend=
     if temporal_weight > 0:  # video: the previous frame, and where its motion is trustworthy
         previous = K.variable(np.zeros((1, height, width, 3)))
         consistency = K.variable(np.zeros((1, height, width, 1)))
+        temporal_weight, _ = weights_for_size(temporal_weight, 0.0,
+                                              weights_size / max(height, width))
         parts["temporal"] = temporal_weight * temporal_loss(combination_image, previous,
                                                             consistency)
 
@@ -1095,6 +1100,21 @@ not be written: the message says which files are complete); 2 a mistake in the c
 its files, found before any work; 130 stopped by Ctrl-C, kill or a closed terminal."""
 
 
+def check_weights(parser, args):
+    """The weights, taken together: one share per painting, and something to optimise.
+    (style_video.py checks its options with this too.)"""
+    if args.style_weights is not None:
+        if len(args.style_weights) != len(args.styles):
+            parser.error(f"--style-weights: got {plural(len(args.style_weights), 'weight')} "
+                         f"for {plural(len(args.styles), 'style image')}; "
+                         "give one per style image")
+        if sum(args.style_weights) <= 0:
+            parser.error("--style-weights: at least one weight must be above 0")
+    if args.content_weight == args.style_weight == args.tv_weight == 0:
+        parser.error("--content-weight, --style-weight and --tv-weight are all 0: "
+                     "nothing would change the picture; raise at least one")
+
+
 def parse_args(argv=None):
     parser = OneLineErrors(
         description="Paint CONTENT in the style of one or more STYLE images (Gatys et al. "
@@ -1134,9 +1154,9 @@ def parse_args(argv=None):
                             "style image, or any image file; the photo gets there soonest "
                             "(default: %(default)s)")
     paint.add_argument("--style-scale", type=positive_number, default=1.0, metavar="F",
-                       help="the paintings' size, as a multiple of the result's: below 1 "
-                            "gives larger brush marks and motifs, above 1 finer ones; "
-                            "other than 1 needs --fast (default: %(default)s)")
+                       help="the paintings' size, as a multiple of the result's: their "
+                            "brush marks and motifs come out that much larger (above 1) or "
+                            "finer (below 1); other than 1 needs --fast (default: %(default)s)")
     paint.add_argument("--content-layer", type=layer_name, default=CONTENT_LAYER,
                        metavar="NAME", help="VGG16 layer the photo is matched at; deeper "
                                             "layers leave the painting more freedom "
@@ -1186,17 +1206,7 @@ def parse_args(argv=None):
                            help="seed of the starting noise, for repeatable runs; "
                                 "a different start each run if not given")
     args = parser.parse_args(argv)
-
-    if args.style_weights is not None:
-        if len(args.style_weights) != len(args.styles):
-            parser.error(f"--style-weights: got {plural(len(args.style_weights), 'weight')} "
-                         f"for {plural(len(args.styles), 'style image')}; "
-                         "give one per style image")
-        if sum(args.style_weights) <= 0:
-            parser.error("--style-weights: at least one weight must be above 0")
-    if args.content_weight == args.style_weight == args.tv_weight == 0:
-        parser.error("--content-weight, --style-weight and --tv-weight are all 0: "
-                     "nothing would change the picture; raise at least one")
+    check_weights(parser, args)
     if args.scales is None:
         args.scales = [args.size or SIZE]
     elif args.size is not None and args.size != args.scales[-1]:

@@ -1,0 +1,878 @@
+"""Style transfer on video, without flicker: Ruder, Dosovitskiy and Brox (2016).
+
+Paint every frame of a film in the manner of a painting, with style_transfer.py's losses, graph
+and Evaluator. Painted one by one, the frames flicker: from each new photo L-BFGS finds another
+of the many paintings that fit it, so the brush strokes jump about. Ruder et al.'s cure,
+"Artistic style transfer for videos" (2016, github.com/manuelruder/artistic-videos), is here:
+
+  * each frame starts from the previous painted frame, moved along with the film's motion
+    (the optical flow: where each pixel of this frame was in the one before), so it only has
+    to paint what changed, in fewer evaluations;
+  * a temporal loss keeps the result close to that moved frame ...
+  * ... wherever the motion can be trusted: not where something came into view, and not at
+    the edges of moving objects (the consistency mask).
+
+Run it:
+
+    python style_video.py clip.mp4 images/swirls.png --fast --output output/clip_swirls.mp4
+    python style_video.py my_frames/ images/swirls.png images/mosaic.png --output out.gif
+    python style_video.py --help
+
+CONTENT is a video file (mp4, mov, webm, animated GIF, anything ffmpeg reads) or a folder of
+frames. The video comes out at the clip's frame rate (.mp4 with the clip's sound, or .gif),
+with every painted frame in OUTPUT_frames/, written as it is finished, and
+OUTPUT_side_by_side.mp4 (the clip and the painting next to each other). Stop it with Ctrl-C
+and the video of the frames so far is written; the same command again carries on after the
+last finished frame. `make video` paints a demo clip; `make flicker` (tools/flicker.py)
+measures how much each part of the cure helps.
+
+The lesson:
+  1. optical flow and the warp           3. painting the frames: one graph for the video
+  2. where the flow can be trusted       4. measuring flicker
+Then the command line: 5. reading and writing video, 6. the frames folder (resuming),
+7. options, 8. the run and main().
+"""
+import os
+import signal
+
+
+# Loading TensorFlow (through style_transfer) takes seconds. A Ctrl-C meanwhile just stops, in
+# one line: style_transfer.py does the same, but only when it is the program being run.
+def stopped_while_starting(signum, frame):
+    os.write(TERMINAL, b"\nInterrupted before painting started: nothing new was saved\n")
+    os._exit(130)
+
+
+if __name__ == "__main__":
+    TERMINAL = os.dup(2)  # the terminal itself: style_transfer parks stderr while TF loads
+    signal.signal(signal.SIGINT, stopped_while_starting)
+    signal.signal(signal.SIGTERM, stopped_while_starting)
+
+import hashlib
+import json
+import math
+import re
+import subprocess
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import style_transfer as st  # first: it sets up numpy's threads and loads TensorFlow quietly
+import cv2
+import imageio_ffmpeg
+import numpy as np
+from scipy.ndimage import map_coordinates
+from tqdm import tqdm
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Optical flow and the warp
+# ---------------------------------------------------------------------------------------------
+def optical_flow(frame, other):
+    """Where each pixel of `frame` is in `other`: an (h, w, 2) float32 array of (dx, dy).
+
+    DIS, Kroeger et al.'s "dense inverse search" (2016), is OpenCV's fast dense flow: it
+    matches small patches from coarse to fine, then smooths the field. It needs only
+    brightness, so the frames go in as grey.
+    """
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    return dis.calc(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY),
+                    cv2.cvtColor(other, cv2.COLOR_RGB2GRAY), None)
+
+
+def displaced_grid(flow):
+    """The positions p + flow(p) of every pixel p: their x and their y, each (h, w)."""
+    height, width = flow.shape[:2]
+    y, x = np.mgrid[0:height, 0:width]
+    return x + flow[..., 0], y + flow[..., 1]
+
+
+def sample(image, x, y):
+    """`image` read at fractional positions (x, y): bilinear interpolation between the four
+    nearest pixels, with the edge pixels repeated beyond the border. Exact, where OpenCV's
+    remap rounds positions to 1/32 of a pixel."""
+    if image.ndim == 3:
+        return np.stack([sample(image[..., c], x, y) for c in range(image.shape[-1])], axis=-1)
+    return map_coordinates(image, [y, x], order=1, mode="nearest")
+
+
+def warp(image, flow):
+    """`image` moved along the film's motion: pixel p of the result is `image` at p + flow(p).
+
+    With the backward flow of frame t (where its pixels were in frame t-1), this moves the
+    previous painted frame to where its content is now. Positions outside the picture take
+    the nearest edge pixel; the consistency mask marks them untrustworthy anyway.
+    """
+    return sample(np.asarray(image, dtype=np.float32), *displaced_grid(flow))
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Where the flow can be trusted: the consistency mask
+# ---------------------------------------------------------------------------------------------
+def squared_length(flow):
+    return np.sum(np.square(flow), axis=-1)
+
+
+def consistency(backward, forward):
+    """1 where frame t's backward flow can be trusted, 0 where it cannot: an (h, w) array.
+
+    Ruder et al.'s three tests (their consistencyChecker), for each pixel p of frame t with
+    backward flow w = backward(p) to frame t-1:
+      * p + w must be inside frame t-1: a pixel that came in over the edge has no past;
+      * forward-backward check: following w into frame t-1 and that frame's forward flow
+        w^ = forward(p + w) back should return to p, so w + w^ is about 0. Where something came
+        out from behind an object the two disagree:
+        |w + w^|^2 > 0.01 (|w|^2 + |w^|^2) + 0.5 marks p as newly seen;
+      * not on a motion boundary, where the flow jumps and is blurred by every method:
+        |grad u|^2 + |grad v|^2 > 0.01 |w|^2 + 0.002, with (u, v) = w.
+    (Their program then blurs the mask a little; we keep it 0 or 1.)
+    """
+    backward, forward = backward.astype(np.float64), forward.astype(np.float64)
+    height, width = backward.shape[:2]
+    to_x, to_y = displaced_grid(backward)
+    inside = (to_x >= 0) & (to_x <= width - 1) & (to_y >= 0) & (to_y <= height - 1)
+    returning = sample(forward, to_x, to_y)  # w^ at p + w
+    agree = (squared_length(backward + returning)
+             <= 0.01 * (squared_length(backward) + squared_length(returning)) + 0.5)
+    # Central differences, as their CDerivative: (f(p + 1) - f(p - 1)) / 2, one-sided at edges.
+    du_dy, du_dx = np.gradient(backward[..., 0])
+    dv_dy, dv_dx = np.gradient(backward[..., 1])
+    boundary = (du_dx ** 2 + du_dy ** 2 + dv_dx ** 2 + dv_dy ** 2
+                > 0.01 * squared_length(backward) + 0.002)
+    return (inside & agree & ~boundary).astype(np.float32)
+
+
+def motion(frame, previous):
+    """Frame t's backward flow to frame t-1, and where it can be trusted."""
+    backward = optical_flow(frame, previous)
+    return backward, consistency(backward, optical_flow(previous, frame))
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Painting the frames: one graph for the whole video
+# ---------------------------------------------------------------------------------------------
+class VideoPainter:
+    """style_transfer's graph and Evaluator, built once and used for every frame.
+
+    Building the graph (VGG16, the losses, their gradient) takes seconds; a frame of the same
+    size only changes the photo, so the graph's set_content feeds in the new frame's features.
+    The paintings never change: with --fast their Gram matrices are computed once, here.
+    With a temporal weight the graph also holds the previous frame, moved, and its mask.
+    """
+
+    def __init__(self, first_frame, styles, weights_path, args):
+        self.shape = first_frame.shape[:2]
+        # The temporal weight, like the content weight, is set for 512 px: style_transfer
+        # scales both with the frames' size (weights_for_size), so they keep their balance.
+        self.temporal_weight = args.temporal_weight
+        st.K.clear_session()  # a fresh graph, not one more beside an earlier run's
+        with st.native_stderr_hidden():  # TensorFlow looks for a GPU here, at length
+            self.graph = st.build_loss_and_grads(
+                st.preprocess(first_frame, self.shape),
+                [st.preprocess(style, self.shape) for style in styles], weights_path,
+                style_blend=args.style_weights, fast=args.fast,
+                content_weight=args.content_weight, style_weight=args.style_weight,
+                tv_weight=args.tv_weight, content_layer=args.content_layer,
+                style_layers=args.style_layers, temporal_weight=self.temporal_weight)
+        self.content = first_frame
+
+    def paint(self, content, start, iterations, previous=None, mask=None):
+        """Optimise one frame from `start` (preprocessed) for `iterations` x 20 evaluations,
+        held to `previous` (the moved previous frame, preprocessed) where `mask` is 1.
+        Returns the Evaluator, which holds the best picture found and its loss."""
+        if content is not self.content:
+            self.graph.set_content(st.preprocess(content, self.shape))
+            self.content = content
+        if self.graph.set_previous is not None:  # no temporal loss for a first frame: mask 0
+            height, width = self.shape
+            self.graph.set_previous(
+                np.zeros((1, height, width, 3), np.float32) if previous is None else previous,
+                np.zeros(self.shape, np.float32) if mask is None else mask)
+        evaluator = st.Evaluator(self.graph.f_outputs, self.shape, self.graph.parts)
+        st.optimize_continuous(evaluator, start, iterations, on_iteration=lambda i: None)
+        return evaluator
+
+
+def first_start(args, content, shape):
+    """How a frame painted from scratch starts: the tutorial's noise (the same noise for every
+    frame, from --seed) or, with --init content, the frame's own photo."""
+    if args.init == "content":
+        return st.preprocess(content, shape).astype(np.float64)
+    return st.random_start(shape, args.seed)
+
+
+def frame_plan(args, index, contents, previous):
+    """Where frame `index` starts, how long it is optimised, and what holds it to the past.
+
+    Returns (start, iterations, warped previous frame or None, mask or None), all in
+    style_transfer's preprocessed space. `previous` is frame index-1's painting, preprocessed.
+    """
+    content = contents[index]
+    if index == 0 or args.start == "noise":
+        start, iterations = first_start(args, content, content.shape[:2]), args.iterations
+    else:
+        start, iterations = previous, args.later_iterations
+    if index == 0 or (args.start != "warped" and args.temporal_weight == 0):
+        return start, iterations, None, None
+    backward, mask = motion(content, contents[index - 1])
+    warped = warp(previous[0], backward)[np.newaxis]
+    if args.start == "warped":
+        start = warped.astype(np.float64)
+    if args.temporal_weight == 0:
+        return start, iterations, None, None
+    return start, iterations, warped, mask
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Measuring flicker
+# ---------------------------------------------------------------------------------------------
+def temporal_error(painted, contents):
+    """Ruder et al.'s measure of flicker: the root mean square, over frames 2 to n and every
+    pixel and channel, of c * (x_t - warp(x_t-1)), on pixel values 0 to 255.
+
+    x_t is painted frame t, warp(x_t-1) the frame before it moved along the clip's motion, and c
+    the consistency mask: what should have stayed the same, but changed.
+    """
+    total, count = 0.0, 0
+    for t in range(1, len(painted)):
+        backward, mask = motion(contents[t], contents[t - 1])
+        moved = warp(painted[t - 1], backward)
+        change = mask[..., np.newaxis] * (painted[t].astype(np.float32) - moved)
+        total += float(np.sum(np.square(change, dtype=np.float64)))
+        count += change.size
+    return math.sqrt(total / count) if count else 0.0
+
+
+# =============================================================================================
+# The command line. The lesson is above; below are video files, resuming, and messages.
+# =============================================================================================
+
+# ---------------------------------------------------------------------------------------------
+# 5. Reading and writing video, with ffmpeg (imageio-ffmpeg brings its own)
+# ---------------------------------------------------------------------------------------------
+VIDEO_TYPES = (".mp4", ".gif")
+FRAME_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+# GIF frame durations are whole hundredths of a second, and browsers show anything under 2
+# as 10: 50 frames a second at most. MP4 players cope with far more; 240 is a high-speed camera.
+MAX_FPS = {".gif": 50.0, ".mp4": 240.0}
+FOLDER_FPS = 24.0  # a folder of frames says nothing of its frame rate: film's, unless --fps
+
+
+class Clip:
+    """The frames to paint, resized to the result's shape, and what the video file said."""
+
+    def __init__(self, path, frames, fps, total, original_size, has_audio):
+        self.path = path
+        self.frames = frames                # RGB uint8, all of the result's shape
+        self.fps = fps                      # frames per second, or None if unknown
+        self.total = total                  # frames in the file or folder (before --frames)
+        self.original_size = original_size  # (width, height) in the file
+        self.has_audio = has_audio
+
+
+def even_shape(shape):
+    """H.264 in yuv420p (what browsers play) stores colour at half size: sides must be even."""
+    return tuple(side - side % 2 for side in shape)
+
+
+def ffmpeg(*arguments):
+    """The ffmpeg command line. In a session of its own, so a Ctrl-C at the terminal reaches
+    only us: we then finish writing the video, and ffmpeg must not die half-way through it."""
+    return dict(args=[imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", *arguments],
+                start_new_session=True)
+
+
+def ffmpeg_reason(log):
+    """ffmpeg's own explanation of a failure, in one line, without its '[in#0 @ 0x...]' tags.
+    Its last line is often just "Conversion failed!"; the cause is earlier."""
+    lines = [re.sub(r"^(\[[^]]*\]\s*)+", "", line).strip() for line in log.splitlines()]
+    lines = [line for line in lines if line]
+    if any(line.endswith("partial file") for line in lines):
+        return "the file is cut short"
+    for marker in ("Error opening input:", "Decoding error:"):
+        for line in lines:
+            if marker in line:
+                return line.split(marker, 1)[1].strip()
+    lines = [line for line in lines if line != "Conversion failed!"]
+    return lines[-1] if lines else "ffmpeg gave no reason"
+
+
+def probe(path):
+    """What ffmpeg sees in a file: its log of the streams (or of why it cannot open it)."""
+    result = subprocess.run(**ffmpeg("-i", str(path)), capture_output=True, text=True,
+                            errors="replace")
+    log = result.stderr
+    if not re.search(r"Stream #\S+.*: Video:", log):
+        if re.search(r"Stream #\S+.*: Audio:", log):
+            raise st.UserError(f"{path}: only sound, no pictures; give a video file or a "
+                               "folder of frames")
+        raise st.UserError(f"{path}: not a video ffmpeg can read ({ffmpeg_reason(log)})")
+    return log
+
+
+def frame_rate(meta, frames):
+    """Frames per second of a video file, or None if it does not say.
+
+    A GIF keeps a duration for each frame, in hundredths of a second, and ffmpeg reports the
+    first one's rate; a GIF written at 8 fps alternates 13 and 12 hundredths, so for a GIF we
+    take the whole animation's average instead.
+    """
+    if meta.get("codec", "").startswith("gif") and meta.get("duration"):
+        return round(frames / meta["duration"], 2)
+    fps = meta.get("fps") or 0
+    return float(fps) if fps > 0 and math.isfinite(fps) else None
+
+
+def read_video(path, shape_for, max_frames):
+    """Decode a video file's frames, each resized as soon as it is read (a long film at full
+    size would not fit in memory). `shape_for(first_frame)` gives the result's shape."""
+    log = probe(path)
+    frames, total, shape, original = [], 0, None, None
+    try:
+        # Every frame as decoded, once: by default ffmpeg would repeat or drop frames to keep
+        # a steady rate, which for a GIF's uneven durations means dozens of copies.
+        reader = imageio_ffmpeg.read_frames(str(path), output_params=["-fps_mode", "passthrough"])
+        meta = next(reader)
+        width, height = meta["size"]
+        for data in reader:
+            st.stop_if_asked()  # a long film: answer a Ctrl-C while reading
+            total += 1
+            if max_frames is not None and len(frames) >= max_frames:
+                continue  # still counted: the total tells a resumed run it is the same clip
+            frame = np.frombuffer(data, np.uint8).reshape(height, width, 3)
+            if shape is None:
+                shape, original = shape_for(frame), (width, height)
+            frames.append(st.resize(frame, shape))
+    except (KeyboardInterrupt, st.UserError):
+        raise
+    except Exception as error:  # a codec it cannot decode, a file cut short
+        raise st.UserError(f"{path}: cannot decode its frames "
+                           f"({ffmpeg_reason(str(error))})") from None
+    if not frames:
+        raise st.UserError(f"{path}: no frames could be decoded "
+                           f"({ffmpeg_reason(log) if 'rror' in log else 'an empty video'})")
+    fps = frame_rate(meta, total)
+    has_audio = bool(re.search(r"Stream #\S+.*: Audio:", log))
+    return Clip(path, frames, fps, total, original, has_audio)
+
+
+def natural_key(path):
+    """frame_2.png before frame_10.png: numbers in a name compare as numbers."""
+    return [int(part) if part.isdigit() else part.lower()
+            for part in re.split(r"(\d+)", path.name)]
+
+
+def frame_files(folder):
+    """A folder's pictures in name order (frame_2 before frame_10); hidden files are not."""
+    return sorted((p for p in Path(folder).iterdir()
+                   if p.suffix.lower() in FRAME_TYPES and not p.name.startswith(".")),
+                  key=natural_key)
+
+
+def read_folder(path, shape_for, max_frames):
+    """A folder of frames: its pictures in name order, all one size."""
+    names = frame_files(path)
+    if not names:
+        raise st.UserError(f"{path}: a folder with no frames in it (no "
+                           f"{', '.join(FRAME_TYPES)} files)")
+    frames, shape, original = [], None, None
+    for name in names[:max_frames]:
+        st.stop_if_asked()
+        frame = st.load_image(name)
+        if shape is None:
+            shape, original = shape_for(frame), frame.shape[:2]
+        elif frame.shape[:2] != original:
+            raise st.UserError(f"{name}: {frame.shape[1]}x{frame.shape[0]} pixels, but the "
+                               f"first frame is {original[1]}x{original[0]}; every frame of "
+                               "the folder must be the same size")
+        frames.append(st.resize(frame, shape))
+    return Clip(path, frames, FOLDER_FPS, len(names), original[::-1], has_audio=False)
+
+
+def read_clip(path, size, max_frames=None):
+    """The clip to paint, its frames at `size` pixels on the longer side (even sides)."""
+    path = Path(path)
+    shape_for = lambda frame: even_shape(st.result_shape(frame, size))
+    if os.path.isdir(path):  # os.path's answers False to a name too long; pathlib's raises
+        return read_folder(path, shape_for, max_frames)
+    st.check_readable_file(path, path, "a video file or a folder of frames")
+    return read_video(path, shape_for, max_frames)
+
+
+def write_video(path, frames, fps, audio_from=None):
+    """Write frames as an .mp4 (H.264) or .gif at `fps`, atomically, like st.save_image.
+
+    MP4: H.264 in yuv420p, the one kind every browser plays, with the index at the front
+    (+faststart) so it starts playing before it has all loaded; the sound of `audio_from`, if
+    it has any, cut to the frames' length. GIF: one palette for the whole clip (palettegen),
+    and ordered dithering, whose pattern stays put from frame to frame; a palette per frame
+    and error diffusion would add flicker of their own.
+    """
+    path = Path(path)
+    height, width = frames[0].shape[:2]
+    rate = str(Fraction(fps).limit_denominator(1001))
+    partial = st.partial_path(path)
+    command = ["-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+               "-s", f"{width}x{height}", "-framerate", rate, "-i", "-"]
+    if path.suffix.lower() == ".gif":
+        command += ["-filter_complex",
+                    "split[a][b];[a]palettegen=stats_mode=full[p];"
+                    "[b][p]paletteuse=dither=bayer:bayer_scale=3", "-loop", "0"]
+    else:
+        if audio_from is not None:  # '?': no error if it has no sound after all
+            command += ["-i", str(audio_from), "-map", "0:v:0", "-map", "1:a:0?",
+                        "-c:a", "aac", "-shortest"]
+        command += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "18",
+                    "-movflags", "+faststart"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        process = subprocess.Popen(**ffmpeg(*command, str(partial)), stdin=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        try:
+            for frame in frames:
+                process.stdin.write(np.ascontiguousarray(frame, np.uint8).tobytes())
+        except BrokenPipeError:
+            pass  # ffmpeg stopped early; its log says why
+        finally:
+            process.stdin.close()
+        log = process.stderr.read().decode(errors="replace")
+        if process.wait() != 0:
+            raise OSError(f"ffmpeg could not write it: {ffmpeg_reason(log)}")
+        os.replace(partial, path)
+    except OSError as error:  # name the file asked for, not the hidden partial one
+        raise OSError(error.errno, error.strerror or str(error), str(path)) from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. The frames folder: painted frames as they finish, and what a resumed run must match
+# ---------------------------------------------------------------------------------------------
+def side_paths(output):
+    """What a run writes beside OUTPUT: the folder of frames and the side-by-side preview."""
+    output = Path(output)
+    return (output.with_name(f"{output.stem}_frames"),
+            output.with_name(f"{output.stem}_side_by_side{output.suffix}"))
+
+
+def frame_path(folder, index):
+    return Path(folder) / f"frame_{index + 1:05d}.png"
+
+
+def recolours_after(mode):
+    """Whether --preserve-color MODE changes each frame after it is painted (swap, luminance):
+    then the painting as it was is kept too, for the next frame to carry on from."""
+    return mode in ("swap", "luminance")
+
+
+def style_colours_folder(folder):
+    """With --preserve-color the frames take the photo's colours; the next frame starts from
+    the painting as it was, in the painting's colours, kept here."""
+    return Path(folder) / "style_colours"
+
+
+def fingerprint(path):
+    """A short digest of the clip's bytes (a folder's: its frames' names and bytes). A clip made
+    again differently under the same name must not be carried on with the old frames."""
+    digest = hashlib.sha256()
+    for name in frame_files(path) if os.path.isdir(path) else [Path(path)]:
+        digest.update(name.name.encode())
+        with open(name, "rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def painting_settings(args, clip):
+    """Everything that decides what the frames look like: a resumed run must match it."""
+    settings = {
+        "content": str(Path(clip.path).resolve()), "clip digest": fingerprint(clip.path),
+        "clip frames": clip.total,
+        "clip size": list(clip.original_size), "shape": list(clip.frames[0].shape[:2]),
+        "styles": [str(Path(path).resolve()) for path in args.styles],
+        "style_weights": st.normalise_blend(args.style_weights or [1.0] * len(args.styles)),
+        **{name: getattr(args, name) for name in (
+            "content_weight", "style_weight", "tv_weight", "temporal_weight", "preserve_color",
+            "content_layer", "style_layers", "start", "init", "iterations",
+            "later_iterations", "fast", "seed")},
+        "weights": str(args.weights_path)}
+    return json.loads(json.dumps(settings))  # as it will read back: lists, not tuples
+
+
+def setting_name(key):
+    return key if " " in key or key in ("content", "shape") else "--" + key.replace("_", "-")
+
+
+def finished_frames(folder, settings, fresh):
+    """How many frames an earlier run of the same command finished (0 for a new run), and
+    the record of them. --fresh forgets them."""
+    record_path = Path(folder) / "run.json"
+    if fresh:
+        for old in [*Path(folder).glob("frame_*.png"),
+                    *style_colours_folder(folder).glob("frame_*.png"), record_path]:
+            old.unlink(missing_ok=True)
+    if not record_path.exists():
+        if list(Path(folder).glob("frame_*.png")):
+            raise st.UserError(f"{folder} holds frames of another run (no run.json); add "
+                               "--fresh to paint over them, or choose another --output")
+        return 0, []
+    try:
+        record = json.loads(record_path.read_text())
+        earlier = record["settings"]
+    except (ValueError, KeyError, TypeError):
+        raise st.UserError(f"{record_path}: unreadable; add --fresh to start again") from None
+    changed = [key for key in settings if earlier.get(key) != settings[key]]
+    if changed:
+        differences = "; ".join("the clip has changed since" if key == "clip digest" else
+                                f"{setting_name(key)} {earlier.get(key)} then, "
+                                f"{settings[key]} now" for key in changed[:3])
+        raise st.UserError(f"{folder} holds frames painted with other settings "
+                           f"({differences}); add --fresh to paint them again, or choose "
+                           "another --output")
+    done = 0
+    while frame_path(folder, done).exists() and (
+            not recolours_after(settings["preserve_color"])
+            or frame_path(style_colours_folder(folder), done).exists()):
+        done += 1
+    return done, record.get("frames", [])[:done]
+
+
+def write_record(folder, settings, frames):
+    """run.json: the settings, and each finished frame's loss, evaluations and seconds."""
+    text = json.dumps({"settings": settings, "frames": frames}, indent=1)
+    path = Path(folder) / "run.json"
+    partial = st.partial_path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        partial.write_text(text)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def check_output(output, content):
+    """Refuse a bad --output before any work: the type, and every path the run will write."""
+    named_a_folder = str(output).endswith(("/", os.sep))
+    output = Path(output)
+    folder, preview = side_paths(output)
+    if named_a_folder or output.is_dir():
+        raise st.UserError(f"--output {output}: names a folder; give a file name, such as "
+                           f"{output / 'painted.mp4'}")
+    if output.suffix.lower() not in VIDEO_TYPES:
+        problem = f"unknown video type {output.suffix!r}" if output.suffix else "no extension"
+        raise st.UserError(f"--output {output}: {problem}; use a .mp4 or .gif file name")
+    content = Path(content).resolve()
+    for target in (output, preview, folder):
+        if target.resolve() == content or content.is_relative_to(target.resolve()):
+            raise st.UserError(f"--output {output}: would overwrite the clip {content}; "
+                               "choose another file name")
+        if target is not folder and target.is_dir():
+            raise st.UserError(f"--output {output}: the folder {target} is in the way")
+    if content.is_dir() and output.parent.resolve() == content:
+        raise st.UserError(f"--output {output}: inside the folder of frames it paints, where "
+                           "it would be read as a frame next time; choose another folder")
+    if folder.exists() and not folder.is_dir():
+        raise st.UserError(f"--output {output}: the file {folder} is in the way of the folder "
+                           "of frames")
+    made = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for target in (output, preview, frame_path(folder, 0)):
+            st.partial_path(target).touch()
+            st.partial_path(target).unlink()
+        if made:  # so that a run refused later leaves no empty folder behind
+            folder.rmdir()
+    except OSError as error:  # no permission, a file where a folder should be, a full disk
+        raise st.UserError(f"--output {output}: cannot write {error.filename} "
+                           f"({error.strerror})") from None
+
+
+def check_frame_rate(fps, output, source):
+    """A frame rate the output can hold, or one line saying why not."""
+    kind = Path(output).suffix.lower()
+    if fps is None:
+        raise st.UserError(f"{source}: its frame rate is unknown; give one with --fps")
+    if fps > MAX_FPS[kind]:
+        why = ("GIF frames last at least 2 hundredths of a second in browsers"
+               if kind == ".gif" else "more than any player shows")
+        raise st.UserError(f"{source}: {fps:g} frames a second cannot be written to a {kind} "
+                           f"({why}); give --fps {MAX_FPS[kind]:g} or less")
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Options
+# ---------------------------------------------------------------------------------------------
+SIZE = 256               # a frame at 512 px costs 4x as much, times every frame
+# Like the content weight, it means what it means at 512 px (build_loss_and_grads scales both
+# with the frames' size). Chosen by trying 30, 100 and 300 on the demo clip: 300 raised the
+# style loss by a quarter (each frame is held to a copy of the one before, blurred a little by
+# the warp); 100 removes a third of the flicker left after the warped start, for 4% more
+# painting loss (FLICKER.md).
+TEMPORAL_WEIGHT = 100.0
+# 40 evaluations: a later frame starts almost finished, warped from the one before; the first
+# gets the tutorial's 200.
+LATER_ITERATIONS = 2
+
+
+def parse_args(argv=None):
+    parser = st.OneLineErrors(
+        prog="style_video.py",
+        description="Paint a video in the style of one or more STYLE images, frame after "
+                    "frame, without flicker (Ruder, Dosovitskiy and Brox 2016).",
+        epilog="Beside OUTPUT go OUTPUT_frames/ (every painted frame, written as it is "
+               "finished) and OUTPUT_side_by_side (the clip and the painting next to each "
+               "other). Stop with Ctrl-C at any time: the video of the frames so far is "
+               "written; run the same command again to carry on after the last finished frame.")
+    parser.add_argument("content", type=os.path.expanduser,
+                        help="the clip to repaint: a video file (mp4, mov, webm, GIF, ...) or "
+                             "a folder of frames (in name order)")
+    parser.add_argument("styles", nargs="+", metavar="style", type=os.path.expanduser,
+                        help="the painting whose style to copy; give several to blend them")
+    paint = parser.add_argument_group("what the frames look like (as for stills)")
+    paint.add_argument("--style-weights", type=st.weight, nargs="+", metavar="W",
+                       help="one share per style image, e.g. 3 1; equal shares if not given")
+    paint.add_argument("--content-weight", type=st.weight, default=st.CONTENT_WEIGHT,
+                       help="raise to keep more of the photo (default: %(default)s)")
+    paint.add_argument("--style-weight", type=st.weight, default=st.STYLE_WEIGHT,
+                       help="raise for more of the painting(s) (default: %(default)s)")
+    paint.add_argument("--tv-weight", type=st.weight, default=st.TV_WEIGHT,
+                       help="raise for a smoother, less noisy result (default: %(default)s)")
+    paint.add_argument("--preserve-color", nargs="?", const="swap", default=None,
+                       choices=st.COLOR_MODES, metavar="MODE",
+                       help="keep the clip's colours and take only the painting's brushwork; "
+                            "MODE as for stills: swap (the default), luminance, match-pca, "
+                            "match-chol or match-sym (the paintings matched to the first "
+                            "frame's colours)")
+    paint.add_argument("--content-layer", type=st.layer_name, default=st.CONTENT_LAYER,
+                       metavar="NAME", help="VGG16 layer the photo is matched at "
+                                            "(default: %(default)s)")
+    paint.add_argument("--style-layers", type=st.layer_name, nargs="+",
+                       default=st.STYLE_LAYERS, metavar="NAME",
+                       help="VGG16 layers whose Gram matrices are matched "
+                            f"(default: {' '.join(st.STYLE_LAYERS)})")
+    video = parser.add_argument_group("from frame to frame")
+    video.add_argument("--start", choices=["noise", "previous", "warped"], default="warped",
+                       help="where frames after the first start: 'noise', painted from scratch "
+                            "like the first (independently: they flicker); 'previous', the "
+                            "previous painted frame as it was; 'warped', the previous painted "
+                            "frame moved along the clip's motion (default: %(default)s)")
+    video.add_argument("--temporal-weight", type=st.weight, default=TEMPORAL_WEIGHT,
+                       help="how strongly each frame is held to the previous one, moved along "
+                            "the motion, where that motion can be trusted; 0 for none. Like "
+                            "the content weight, it is set for 512 px and scaled with --size "
+                            "(default: %(default)s)")
+    video.add_argument("--init", choices=["noise", "content"], default="noise",
+                       help="how a frame painted from scratch starts (the first, or all of "
+                            "them with --start noise): the tutorial's noise, the same for "
+                            "every frame, or the frame itself (default: %(default)s)")
+    video.add_argument("--iterations", type=st.whole_number(1, maximum=1_000_000),
+                       default=st.ITERATIONS, metavar="N",
+                       help=f"iterations of {st.EVALS_PER_ITERATION} evaluations for a frame "
+                            "painted from scratch: the first (default: %(default)s)")
+    video.add_argument("--later-iterations", type=st.whole_number(1, maximum=1_000_000),
+                       default=LATER_ITERATIONS, metavar="N",
+                       help="iterations for each frame after the first, which starts from the "
+                            "previous one and only has to paint what changed "
+                            "(default: %(default)s)")
+    video.add_argument("--frames", type=st.whole_number(1), metavar="N",
+                       help="paint only the first N frames (try a clip out)")
+    video.add_argument("--fps", type=st.positive_number, metavar="F",
+                       help=f"frame rate of the result (default: the clip's; {FOLDER_FPS:g} "
+                            "for a folder of frames)")
+    run_group = parser.add_argument_group("how it runs")
+    run_group.add_argument("--output", "-o", type=os.path.expanduser,
+                           help="the video to write, .mp4 or .gif; default "
+                                "output/CONTENT_STYLE.mp4")
+    run_group.add_argument("--size", type=st.whole_number(32, " (VGG16 halves it five times)",
+                                                          maximum=100_000), default=SIZE,
+                           help="longer side of the frames in pixels; time grows with the "
+                                "number of pixels (default: %(default)s)")
+    run_group.add_argument("--fast", action="store_true",
+                           help="compute each frame's features and the paintings' Gram "
+                                "matrices once, and send only the result through VGG16 (the "
+                                "same loss, about 2.4x faster)")
+    run_group.add_argument("--fresh", action="store_true",
+                           help="forget frames painted by an earlier run into OUTPUT_frames/ "
+                                "and start again")
+    run_group.add_argument("--weights", default="imagenet", type=os.path.expanduser,
+                           help="'imagenet' or the path of a Keras VGG16 notop weights file "
+                                "(default: %(default)s)")
+    run_group.add_argument("--seed", type=st.whole_number(0), default=0,
+                           help="seed of the starting noise: the same for every frame "
+                                "(default: %(default)s)")
+    args = parser.parse_args(argv)
+    st.check_weights(parser, args)
+    if args.output is None:
+        stems = "_".join(Path(path).stem for path in [args.content, *args.styles])
+        args.output = f"output/{stems}.mp4"
+    return args
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. The run: progress, resuming, Ctrl-C, and main()
+# ---------------------------------------------------------------------------------------------
+def describe_run(args, clip, fps, done):
+    """The "Painting ..." line: everything that decides what the video will look like."""
+    height, width = clip.frames[0].shape[:2]
+    count = len(clip.frames)
+    later = {"noise": "from scratch, like the first",
+             "previous": "from the previous painted frame",
+             "warped": "from the previous painted frame, warped along the motion"}[args.start]
+    if args.start != "noise":
+        later = f"{st.plural(args.later_iterations, 'iteration')} each {later}"
+    temporal = (f"temporal weight {args.temporal_weight:g}" if args.temporal_weight
+                else "no temporal loss")
+    if done >= count:
+        progress = f" All {count} are painted already: writing the video."
+    else:
+        progress = f" Carrying on after frame {done}." if done else ""
+    return (f"Painting {clip.path} ({st.plural(count, 'frame')} at {fps:g} fps, "
+            f"{width}x{height} px) in the style of {' + '.join(args.styles)}: the first frame "
+            f"{st.plural(args.iterations, 'iteration')} of {st.EVALS_PER_ITERATION} "
+            f"evaluations from {args.init}, later frames {later}; {temporal}; "
+            f"{'fast' if args.fast else 'tutorial'} graph.{progress}")
+
+
+def run(args):
+    check_output(args.output, args.content)
+    styles = [st.load_image(path) for path in args.styles]
+    clip = read_clip(args.content, args.size, args.frames)
+    fps = args.fps or clip.fps
+    check_frame_rate(fps, args.output, args.content if not args.fps else "--fps")
+    st.check_size(clip.frames[0], [args.size], batch=1 if args.fast else 2 + len(styles))
+    args.weights_path = st.resolve_weights(args.weights)
+    output = Path(args.output)
+    folder, preview = side_paths(output)
+    settings = painting_settings(args, clip)
+    done, record = finished_frames(folder, settings, args.fresh)
+    st.stop_if_asked()
+    contents, count = clip.frames, len(clip.frames)
+    # --preserve-color: the paintings recoloured (or made grey) once, to the first frame's
+    # colours; with luminance, each frame painted as its grey brightness.
+    _, styles = st.color_inputs(contents[0], styles, args.preserve_color)
+    sources = [st.color_inputs(frame, [], args.preserve_color)[0] for frame in contents]
+    labels = {"content": "content", "total variation": "total variation",
+              "temporal": "temporal",
+              **{f"style {i + 1}": "style" if len(styles) == 1 else f"style ({Path(p).stem})"
+                 for i, p in enumerate(args.styles)}}
+
+    st.say(f"VGG16 weights: {args.weights_path}")
+    st.say(describe_run(args, clip, fps, min(done, count)))
+    st.use_graph_mode()
+    start_time, stopped, painter = time.time(), None, None
+    previous = None  # the last finished frame's painting, preprocessed: the next one's past
+    if 0 < done < count:  # a resumed run: the past is the last finished frame, as saved
+        source = style_colours_folder(folder) if recolours_after(args.preserve_color) else folder
+        previous = st.preprocess(st.load_image(frame_path(source, done - 1)),
+                                 contents[0].shape[:2])
+    bar = tqdm(total=count, initial=min(done, count), unit="frame", desc="Painting",
+               disable=None, dynamic_ncols=True)
+    try:
+        write_record(folder, settings, record)
+        for index in range(done, count):
+            if painter is None:  # built once, for the whole clip
+                painter = VideoPainter(sources[index], styles, args.weights_path, args)
+                st.stop_if_asked()
+            frame_start = time.time()
+            start, iterations, warped, mask = frame_plan(args, index, sources, previous)
+            evaluator = painter.paint(sources[index], start, iterations, warped, mask)
+            painting = st.deprocess(evaluator.best_x, contents[index].shape[:2])
+            if recolours_after(args.preserve_color):  # the frame as painted carries on
+                st.save_image(frame_path(style_colours_folder(folder), index), painting)
+                st.save_image(frame_path(folder, index),
+                              st.color_result(painting, contents[index], args.preserve_color))
+            else:
+                st.save_image(frame_path(folder, index), painting)
+            previous = st.preprocess(painting, painting.shape[:2])
+            seconds = time.time() - frame_start
+            record.append({"frame": index + 1, "loss": evaluator.best_loss,
+                           "parts": evaluator.best_parts,
+                           "evaluations": evaluator.evaluations, "seconds": round(seconds, 3)})
+            write_record(folder, settings, record)
+            with tqdm.external_write_mode():
+                st.say(f"Frame {index + 1}/{count}: "
+                       f"{st.describe_loss(evaluator.best_loss, evaluator.best_parts, labels)}; "
+                       f"{evaluator.evaluations} evaluations, {seconds:.1f} s")
+            bar.update(1)
+    except (KeyboardInterrupt, FloatingPointError) as error:
+        stopped = error
+    except OSError as error:  # a full disk, a folder deleted under our feet
+        bar.close()
+        print(f"error: could not write {error.filename} ({error.strerror or error}); "
+              f"the finished frames are in {folder}/", file=sys.stderr)
+        return 1
+    finally:
+        bar.close()
+
+    finished = index_of_first_missing(folder, count)
+    written = None
+    if finished:
+        try:
+            written = write_videos(args, output, preview, folder, finished, contents, fps, clip)
+        except OSError as error:
+            print(f"error: could not write {error.filename} ({error.strerror or error}); "
+                  f"the finished frames are in {folder}/", file=sys.stderr)
+            return 1
+    if st.STOP_REQUESTS and stopped is None and finished < count:
+        stopped = KeyboardInterrupt()
+    if stopped is not None:
+        kept = (f"the video of frames 1 to {finished} is in {output}; run the same command "
+                "again to carry on" if finished else "no frame was finished")
+        if isinstance(stopped, KeyboardInterrupt):
+            print(f"\nInterrupted: {kept}", file=sys.stderr)
+            return 130
+        print(f"error: {stopped}; {kept}", file=sys.stderr)
+        return 1
+    seconds = time.time() - start_time
+    painted = count - min(done, count)
+    per_frame = f", {seconds / painted:.1f} s per frame" if painted else ""
+    st.say(f"Done in {seconds:.0f} s ({st.plural(painted, 'frame')} painted{per_frame}): "
+           f"{written}")
+    st.say(f"Also: {preview}, {folder}/")
+    return 0
+
+
+def index_of_first_missing(folder, count):
+    """How many frames, from the first on, are finished in `folder` (at most `count`)."""
+    index = 0
+    while index < count and frame_path(folder, index).exists():
+        index += 1
+    return index
+
+
+def write_videos(args, output, preview, folder, finished, contents, fps, clip):
+    """The painted video and the side-by-side preview, from the finished frames on disk."""
+    painted = [st.load_image(frame_path(folder, index)) for index in range(finished)]
+    audio = clip.path if clip.has_audio else None
+    write_video(output, painted, fps, audio)
+    height = painted[0].shape[0]
+    write_video(preview, [st.comparison_sheet([content, frame], height)
+                          for content, frame in zip(contents, painted)], fps, audio)
+    return output
+
+
+def main(argv=None):
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 must still print
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    args = parse_args(argv)
+    st.STOP_REQUESTS.clear()
+    cv2.setNumThreads(1)  # the flow of a small frame takes milliseconds; TensorFlow has the cores
+    try:
+        with st.stop_signals(st.ask_to_stop):
+            return run(args)
+    except st.UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # while the clip was read or VGG16 was still being built
+        print("\nInterrupted before painting started: nothing new was saved", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    status = main()
+    # Everything is saved; a stray Ctrl-C while TensorFlow shuts down must not print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(status)
