@@ -208,8 +208,9 @@ def test_a_mask_that_is_not_an_image_or_is_all_black_is_refused(tmp_path, capsys
     assert not (tmp_path / "o.png").exists()
 
 
+@pytest.mark.parametrize("graph", [["--fast"], ["--restarts"]])  # and the tutorial's graph
 def test_a_masked_two_painting_run_coarse_to_fine_warns_about_a_stretched_mask(tmp_path,
-                                                                               capsys):
+                                                                               capsys, graph):
     top = np.zeros((300, 451))
     top[:150] = 255
     wide = np.zeros((100, 400))
@@ -218,7 +219,7 @@ def test_a_masked_two_painting_run_coarse_to_fine_warns_about_a_stretched_mask(t
     status, err = run_main([CONTENT, STYLE, MOSAIC, "--style-masks",
                             write_mask(tmp_path / "top.png", top),
                             write_mask(tmp_path / "wide.png", wide),
-                            "--scales", "48", "64", "--iterations", "1", "--fast",
+                            "--scales", "48", "64", "--iterations", "1", *graph,
                             "--no-extras", "--output", str(output)], capsys)
     assert status == 0, err
     assert len(err) == 1 and err[0].startswith(f"warning: --style-masks {tmp_path / 'wide.png'}")
