@@ -10,12 +10,19 @@ One run measures, with the variants interleaved so that drift on a noisy machine
     input gradient) and the Gram matrices, over a float32 GEMM rate measured with numpy now;
   * peak memory (RSS) of each variant, each in its own process;
   * the loss after 200 evaluations for the tutorial's restarted L-BFGS and one continuous run,
-    from the same noise.
+    from the same noise;
+  * coarse to fine (--scales): the time to a finished 1024 px picture, 256 -> 512 -> 1024 px
+    with two ladders of iterations, against one run at 1024 px with as many evaluations, all
+    real runs of the command line from the same noise; the loss at 1024 px of each when coarse
+    to fine has finished; and the peak memory of each stage of a 256 -> 2048 px ladder.
 
-It prints a table and writes it to BENCHMARKS.md. Each measurement runs in a fresh process:
+It prints the tables and writes them to BENCHMARKS.md. Each measurement runs in a fresh
+process; `--parts` measures some only, keeping the others' tables in BENCHMARKS.md:
 
-    python tools/bench.py [--rounds 2] [--evals 6] [--output BENCHMARKS.md]
+    python tools/bench.py [--parts paths c2f] [--rounds 2] [--evals 6] [--output BENCHMARKS.md]
 """
+import contextlib
+import io
 import argparse
 import json
 import os
@@ -141,12 +148,75 @@ def worker_floor(sizes):
     return {"gemm_gflops": gflops, "flops": flops, "openblas": np.__version__}
 
 
+def worker_paint(argv):
+    """A real run of the command line, recording after every evaluation the seconds since it
+    began, the size painted and the best loss so far at that size."""
+    import style_transfer as st
+
+    record = []
+    evaluate = st.Evaluator._evaluate
+    began = time.perf_counter()
+
+    def recording(self, x):
+        before = self.evaluations
+        evaluate(self, x)
+        if self.evaluations > before:  # a run of the graph, not the cached gradient
+            record.append((time.perf_counter() - began, list(self.shape), self.best_loss,
+                           self.history[-1]["loss"]))
+
+    st.Evaluator._evaluate = recording
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = st.main(argv)
+    return {"status": status, "seconds": time.perf_counter() - began, "record": record}
+
+
+def peak_rss_gb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**20
+
+
+def worker_memory(sizes):
+    """Each stage of a coarse-to-fine ladder in turn, in one process as a real run has them:
+    its graph built, two evaluations; the peak memory while it ran."""
+    import style_transfer as st
+
+    st.use_graph_mode()
+    photo, painting = st.load_image(PHOTO), st.load_image(STYLE)
+    stages = []
+    for size in sizes:
+        st.K.clear_session()
+        Path("/proc/self/clear_refs").write_text("5")  # the peak so far: from here on
+        shape = st.result_shape(photo, size)
+        began = time.perf_counter()
+        with st.native_stderr_hidden():
+            graph = st.build_loss_and_grads(st.preprocess(photo, shape),
+                                            [st.preprocess(painting, shape)],
+                                            st.resolve_weights("imagenet"), fast=True)
+        built = time.perf_counter()
+        evaluator = st.Evaluator(graph.f_outputs, shape, graph.parts)
+        x = st.random_start(shape, 0).ravel()
+        evaluator.loss(x)
+        evaluator.loss(x + 1.0)
+        stages.append({"size": size, "shape": shape, "peak_gb": peak_rss_gb(),
+                       "build_s": built - began,
+                       "evaluation_s": (time.perf_counter() - built) / 2,
+                       "activations_gb": st.activation_bytes(shape, 1) / 2.5 / 2**30,
+                       "estimate_gb": st.activation_bytes(shape, 1) / 2**30})
+    return stages
+
+
 def worker(args):
     kind = args[0]
     if kind == "evals":
         result = worker_evals(args[1], int(args[2]), int(args[3]))
     elif kind == "lbfgs":
         result = worker_lbfgs(int(args[1]))
+    elif kind == "paint":
+        result = worker_paint(args[1:])
+    elif kind == "memory":
+        result = worker_memory([int(s) for s in args[1:]])
     else:
         result = worker_floor([int(s) for s in args[1:]])
     print("RESULT " + json.dumps(result))
@@ -171,17 +241,8 @@ def median(values):
     return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--evals", type=int, default=6, help="timed evaluations per round")
-    parser.add_argument("--lbfgs-size", type=int, default=128)
-    parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
-    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.worker:
-        return worker(args.worker)
-
+def measure_paths(args):
+    """The per-evaluation table: both graphs, the floor, memory, and the two L-BFGS loops."""
     began = time.time()
     print("Measuring the GEMM rate and counting FLOPs ...", flush=True)
     floor = run_worker("floor", 256, 512)
@@ -226,24 +287,17 @@ def main(argv=None):
         f"| fast path peak memory, 512 px | < 3 GB | {fast512_gb:.2f} GB | "
         f"{check(fast512_gb < 3)} |",
     ]
-    import numpy
-    import scipy
-    import tensorflow
-    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-               f"Python {platform.python_version()}, TensorFlow {tensorflow.__version__}, "
-               f"numpy {numpy.__version__}, scipy {scipy.__version__}")
-    report = "\n".join([
-        "# Benchmarks",
+    return "\n".join([
+        "## Each evaluation: the tutorial's graph and the fast one",
         "",
-        f"Made by `make bench` (`tools/bench.py`) on {time.strftime('%Y-%m-%d')}: {machine}.",
-        f"The bundled photo's centre square and `images/swirls.png`, one style. Seconds per "
+        f"Measured on {time.strftime('%Y-%m-%d')}. The bundled photo's centre square and `images/swirls.png`, one style. Seconds per "
         f"evaluation are the median (of the count in brackets) of the times between "
         f"evaluations inside a real L-BFGS run, after {WARMUP} warm-up evaluations, "
         f"over {args.rounds} interleaved rounds. The floor is this evaluation's FLOPs "
         f"(VGG16's convolutions up to block5_conv3 and the Gram matrices, forward and input "
         f"gradient) over numpy's float32 GEMM rate measured in the same run: "
         f"{gemm:.0f} GFLOP/s. Peak memory is each process's maximum RSS; the estimate is "
-        f"what `--size` is checked against (activations only).",
+        f"what `--size` is checked against.",
         "",
         "| variant | size | s / evaluation | floor s | vs floor | speed-up vs tutorial | "
         "peak RSS | activations estimate |",
@@ -263,13 +317,158 @@ def main(argv=None):
         "| --- | --- | --- | --- |",
         *targets,
         "",
-        f"The whole bench took {time.time() - began:.0f} s.",
-        "",
+        f"This part took {time.time() - began:.0f} s.",
     ])
-    Path(args.output).write_text(report)
+
+
+
+C2F_SCALES = [256, 512, 1024]
+# Two ladders: the default's halving (80 + 40 + 20 evaluations), and one that spends little on
+# the small sizes (40 + 20 + 20). The one run at 1024 px has as many evaluations as the longer.
+C2F_LADDERS = [[4, 2, 1], [2, 1, 1]]
+MEMORY_SCALES = [256, 512, 1024, 2048]
+
+
+def compare_ladder(iterations, ladder, single):
+    """One row of the coarse-to-fine table: `ladder` against the run at the final size."""
+    record, single_record = ladder["record"], single["record"]
+    stages = list(dict.fromkeys(tuple(r[1]) for r in record))
+    stage_evaluations = [sum(1 for r in record if tuple(r[1]) == stage) for stage in stages]
+    evaluations = len(record)
+    # The one run's time to as many evaluations: its record then, plus what it spent after its
+    # last evaluation (saving), which the ladder's time includes too.
+    tail = single["seconds"] - single_record[-1][0]
+    single_time = single_record[min(evaluations, len(single_record)) - 1][0] + tail
+    # The last stage's first evaluation: the picture the stage before hands over, enlarged,
+    # measured by the final size's loss.
+    handover = next(r for r in record if tuple(r[1]) == stages[-1])
+    by_then = [r[2] for r in single_record if r[0] <= ladder["seconds"]]
+    single_then = by_then[-1] if by_then else float("inf")
+    time_ratio = ladder["seconds"] / single_time
+    loss_ratio = record[-1][2] / single_then
+    check = lambda ok: "met" if ok else "**not met**"
+    return (f"| `--iterations {' '.join(map(str, iterations))}` | "
+            f"{' + '.join(map(str, stage_evaluations))} | {ladder['seconds']:.0f} s | "
+            f"{single_time:.0f} s | {time_ratio:.2f}x {check(time_ratio <= 0.5)} | "
+            f"{record[-1][2]:.3g} | {single_then:.3g} ({len(by_then)}) | "
+            f"{loss_ratio:.2f}x {check(loss_ratio <= 0.8)} | {handover[3]:.3g} at "
+            f"{handover[0]:.0f} s |")
+
+
+def measure_coarse_to_fine(args):
+    """The coarse-to-fine table: time to a 1024 px picture, the loss at equal time, memory."""
+    began = time.time()
+    common = [str(PHOTO), str(STYLE), "--fast", "--seed", "0", "--no-extras"]
+    scratch = ROOT / "output" / "bench"
+    ladders = []
+    for iterations in C2F_LADDERS:
+        print(f"Coarse to fine {' -> '.join(map(str, C2F_SCALES))} px, iterations "
+              f"{' '.join(map(str, iterations))} ...", flush=True)
+        ladders.append(run_worker("paint", *common, "--scales", *C2F_SCALES,
+                                  "--iterations", *iterations, "--output", scratch / "c2f.png"))
+    evaluations = max(sum(iterations) for iterations in C2F_LADDERS) * 20
+    print(f"One run at {C2F_SCALES[-1]} px, {evaluations} evaluations ...", flush=True)
+    single = run_worker("paint", *common, "--size", C2F_SCALES[-1],
+                        "--iterations", evaluations // 20, "--output", scratch / "single.png")
+    print(f"Memory of each stage, {' -> '.join(map(str, MEMORY_SCALES))} px ...", flush=True)
+    memory = run_worker("memory", *MEMORY_SCALES)
+    assert all(run["status"] == 0 for run in [*ladders, single])
+    (scratch / "c2f_records.json").write_text(json.dumps({"ladders": ladders, "single": single}))
+
+    final_shape = single["record"][-1][1]
+    size = f"{final_shape[1]}x{final_shape[0]}"
+    rows = [compare_ladder(iterations, ladder, single)
+            for iterations, ladder in zip(C2F_LADDERS, ladders)]
+    memory_rows = [f"| {m['size']} | {m['shape'][1]}x{m['shape'][0]} | {m['build_s']:.1f} s | "
+                   f"{m['evaluation_s']:.1f} s | {m['activations_gb']:.2f} GB | "
+                   f"{m['estimate_gb']:.2f} GB | {m['peak_gb']:.2f} GB |" for m in memory]
+    return "\n".join([
+        "## Coarse to fine (`--scales`)",
+        "",
+        f"Measured on {time.strftime('%Y-%m-%d')}, fast graph, the bundled photo and "
+        f"`images/swirls.png`, from the same noise (seed 0), one run after the other in fresh "
+        f"processes: `--scales {' '.join(map(str, C2F_SCALES))}` with two ladders of "
+        f"iterations (20 evaluations each, plus the few L-BFGS's line search adds) against "
+        f"one run `--size {C2F_SCALES[-1]} --iterations {evaluations // 20}`. Times are whole "
+        "runs of the command line (reading, building each stage's graph, painting, saving); "
+        "the one run's time is to as many evaluations as the ladder's. Losses are the same "
+        f"loss function at {size} px: the ladder's at its end, the one run's best after the "
+        "same wall time (its evaluations by then in brackets). The hand-over is the loss of "
+        f"the picture the last stage starts from, the {C2F_SCALES[-2]} px result enlarged, "
+        f"and when it was handed over. The one run's loss after {len(single['record'])} evaluations, "
+        f"{single['seconds']:.0f} s: {single['record'][-1][2]:.3g}.",
+        "",
+        "| ladder | evaluations | time | one run, same evaluations | time ratio (target "
+        "<= 0.5x) | loss | one run's, same time | loss ratio (target <= 0.8x) | hand-over |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+        "Memory of each stage of a "
+        f"`--scales {' '.join(map(str, MEMORY_SCALES))}` ladder, in one process as a run has "
+        "them: the graph built, two evaluations. Peak is the process's peak RSS while that "
+        "stage ran (TensorFlow itself holds about 0.7 GB before any graph); activations are "
+        "VGG16's layer outputs for one picture, the estimate what the size is checked against "
+        "before a run.",
+        "",
+        "| size | picture | graph built in | s / evaluation | activations | estimate | "
+        "peak RSS |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *memory_rows,
+        "",
+        f"This part took {time.time() - began:.0f} s.",
+    ])
+
+
+PARTS = {"paths": measure_paths, "c2f": measure_coarse_to_fine}
+
+
+def sections_of(text):
+    """{part: its section} of an earlier BENCHMARKS.md, between this script's markers."""
+    found = {}
+    for part in PARTS:
+        start, end = f"<!-- bench:{part} -->", f"<!-- /bench:{part} -->"
+        if start in text and end in text:
+            found[part] = text[text.index(start) + len(start):text.index(end)].strip("\n")
+    return found
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--worker"]:  # a measurement in its own process; its arguments are its own
+        return worker(argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--parts", nargs="+", choices=list(PARTS), default=list(PARTS),
+                        help="what to measure; the others' tables are kept from --output")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--evals", type=int, default=6, help="timed evaluations per round")
+    parser.add_argument("--lbfgs-size", type=int, default=128)
+    parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    args = parser.parse_args(argv)
+
+    began = time.time()
+    output = Path(args.output)
+    sections = sections_of(output.read_text()) if output.exists() else {}
+    for part in args.parts:
+        sections[part] = PARTS[part](args)
+    import numpy
+    import scipy
+    import tensorflow
+    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+               f"Python {platform.python_version()}, TensorFlow {tensorflow.__version__}, "
+               f"numpy {numpy.__version__}, scipy {scipy.__version__}")
+    report = "\n".join([
+        "# Benchmarks",
+        "",
+        f"Made by `make bench` (`tools/bench.py`) on {machine}. Run it on an idle machine: "
+        "the numbers mean something only then.",
+        "",
+        *[f"<!-- bench:{part} -->\n{sections[part]}\n<!-- /bench:{part} -->\n"
+          for part in PARTS if part in sections],
+    ])
+    output.write_text(report)
     print()
     print(report)
-    print(f"Wrote {args.output}")
+    print(f"Wrote {output} in {time.time() - began:.0f} s")
     return 0
 
 
