@@ -85,11 +85,13 @@ flicker: vgg16 $(CLIP)
 
 # The lesson notebook, one step per cell beside the video. Its source of truth is the .py beside
 # it (jupytext pairs the two; JupyterLab saves both). The tests do not need JupyterLab, so it is
-# installed into .venv the first time the notebook is opened.
+# installed into .venv the first time the notebook is opened. As root (a container, a cloud
+# machine) JupyterLab refuses to start unless told that is meant.
 LESSON := notebooks/style_transfer_lesson.ipynb
 notebook: vgg16
 	@$(PY) -c 'import jupyterlab' 2>/dev/null || $(PY) -m pip install --quiet jupyterlab
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LESSON)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LESSON)
 
 # Re-make the committed .ipynb from its .py, run at the lesson's size, with its outputs.
 notebook-outputs: vgg16
