@@ -36,8 +36,9 @@ import os
 import signal
 
 
-# Loading TensorFlow (through style_transfer) takes seconds. A Ctrl-C meanwhile just stops, in
-# one line: style_transfer.py does the same, but only when it is the program being run.
+# Loading TensorFlow (through style_transfer) takes seconds. A Ctrl-C, `kill` or hang-up
+# meanwhile just stops, in one line: style_transfer.py does the same, but only when it is the
+# program being run. A signal the run was started with ignored (`nohup`) stays ignored.
 def stopped_while_starting(signum, frame):
     os.write(TERMINAL, b"\nInterrupted before painting started: nothing new was saved\n")
     os._exit(130)
@@ -45,8 +46,10 @@ def stopped_while_starting(signum, frame):
 
 if __name__ == "__main__":
     TERMINAL = os.dup(2)  # the terminal itself: style_transfer parks stderr while TF loads
-    signal.signal(signal.SIGINT, stopped_while_starting)
-    signal.signal(signal.SIGTERM, stopped_while_starting)
+    for _name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        _number = getattr(signal, _name, None)  # Windows has no SIGHUP
+        if _number is not None and signal.getsignal(_number) is not signal.SIG_IGN:
+            signal.signal(_number, stopped_while_starting)
 
 import hashlib
 import json
