@@ -371,6 +371,7 @@ def build_loss_and_grads(content_array, style_arrays, weights_path, style_blend=
     positions as the content loss does, so its weight is scaled as the content weight is.
     """
     height, width = content_array.shape[1:3]
+    size_scale = weights_size / max(height, width)
     style_blend = normalise_blend(style_blend or [1.0] * len(style_arrays))
     style_masks = style_masks or [None] * len(style_arrays)
     combination_image = K.placeholder((1, height, width, 3))
@@ -380,13 +381,12 @@ def build_loss_and_grads(content_array, style_arrays, weights_path, style_blend=
         style_layers)
     parts = total_loss(content, style_grams, combination, combination_image, style_blend,
                        content_weight, style_weight, tv_weight, content_layer, style_layers,
-                       style_masks, weights_size / max(height, width))
+                       style_masks, size_scale)
     set_previous = None
     if temporal_weight > 0:  # video: the previous frame, and where its motion is trustworthy
         previous = K.variable(np.zeros((1, height, width, 3)))
         consistency = K.variable(np.zeros((1, height, width, 1)))
-        temporal_weight, _ = weights_for_size(temporal_weight, 0.0,
-                                              weights_size / max(height, width))
+        temporal_weight, _ = weights_for_size(temporal_weight, 0.0, size_scale)
         parts["temporal"] = temporal_weight * temporal_loss(combination_image, previous,
                                                             consistency)
 

@@ -21,9 +21,9 @@ process; `--parts` measures some only, keeping the others' tables in BENCHMARKS.
 
     python tools/bench.py [--parts paths c2f] [--rounds 2] [--evals 6] [--output BENCHMARKS.md]
 """
+import argparse
 import contextlib
 import io
-import argparse
 import json
 import os
 import platform
