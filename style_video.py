@@ -27,41 +27,27 @@ last finished frame. `make video` paints a demo clip; `make flicker` (tools/flic
 measures how much each part of the cure helps.
 
 The lesson:
-  1. optical flow and the warp           3. painting the frames: one graph for the video
-  2. where the flow can be trusted       4. measuring flicker
-Then the command line: 5. reading and writing video, 6. the frames folder (resuming),
-7. options, 8. the run and main().
+  1. optical flow and the warp           3. the temporal loss, added to style_transfer's
+  2. where the flow can be trusted          graph; painting the frames with one graph
+                                         4. measuring flicker
+Then the command line (its plumbing in command_line.py): 5. reading and writing video, 6. the
+frames folder (resuming), 7. options, 8. the run and main().
 """
-import os
-import signal
-
-
-# Loading TensorFlow (through style_transfer) takes seconds. A Ctrl-C, `kill` or hang-up
-# meanwhile just stops, in one line: style_transfer.py does the same, but only when it is the
-# program being run. A signal the run was started with ignored (`nohup`) stays ignored.
-def stopped_while_starting(signum, frame):
-    os.write(TERMINAL, b"\nInterrupted before painting started: nothing new was saved\n")
-    os._exit(130)
-
-
-if __name__ == "__main__":
-    TERMINAL = os.dup(2)  # the terminal itself: style_transfer parks stderr while TF loads
-    for _name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        _number = getattr(signal, _name, None)  # Windows has no SIGHUP
-        if _number is not None and signal.getsignal(_number) is not signal.SIG_IGN:
-            signal.signal(_number, stopped_while_starting)
-
 import hashlib
 import json
 import math
+import os
 import re
 import subprocess
-import sys
 import time
+from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
 
-import style_transfer as st  # first: it sets up numpy's threads and loads TensorFlow quietly
+import command_line as cli  # first: the command line's plumbing (see style_transfer.py)
+if __name__ == "__main__":
+    cli.starting_up("nothing new was saved")  # a Ctrl-C while TensorFlow loads just stops
+import style_transfer as st
 import cv2
 import imageio_ffmpeg
 import numpy as np
@@ -153,8 +139,34 @@ def motion(frame, previous):
 
 
 # ---------------------------------------------------------------------------------------------
-# 3. Painting the frames: one graph for the whole video
+# 3. The temporal loss, and painting the frames with one graph for the whole video
 # ---------------------------------------------------------------------------------------------
+class TemporalLoss:
+    """Ruder et al.'s temporal loss, added to style_transfer's loss through the graph
+    builder's extra_loss: stay close to the previous painted frame, moved along with the
+    film's motion, wherever that motion could be trusted (consistency 1; 0 where something
+    came into view or at the edge of a moving object). It sums over positions as the content
+    loss does, so its weight, set for 512 px like the content weight, is scaled the same way.
+    """
+
+    def __init__(self, weight):
+        self.weight = weight
+
+    def __call__(self, features, size_scale):
+        """Called while the graph is built: the previous frame and its mask become variables,
+        fed before each frame by set_previous."""
+        x = features.combination_image
+        self.previous = st.K.variable(np.zeros(st.K.int_shape(x)))
+        self.consistency = st.K.variable(np.zeros(st.K.int_shape(x)[:3] + (1,)))
+        weight, _ = st.loss_weights_for_size(self.weight, 0.0, size_scale)
+        return {"temporal": weight * st.K.sum(self.consistency
+                                              * st.K.square(x - self.previous))}
+
+    def set_previous(self, warped, mask):
+        st.K.set_value(self.previous, warped)
+        st.K.set_value(self.consistency, mask.reshape(st.K.int_shape(self.consistency)))
+
+
 class VideoPainter:
     """style_transfer's graph and Evaluator, built once and used for every frame.
 
@@ -162,22 +174,19 @@ class VideoPainter:
     size only changes the photo, so the graph's set_content feeds in the new frame's features.
     The paintings never change: with --fast their Gram matrices are computed once, here.
     With a temporal weight the graph also holds the previous frame, moved, and its mask.
+    `stop` (command_line.StopRequests) is checked between two evaluations.
     """
 
-    def __init__(self, first_frame, styles, weights_path, args):
+    def __init__(self, first_frame, styles, weights_path, settings, temporal_weight, stop):
         self.shape = first_frame.shape[:2]
-        # The temporal weight, like the content weight, is set for 512 px: style_transfer
-        # scales both with the frames' size (weights_for_size), so they keep their balance.
-        self.temporal_weight = args.temporal_weight
+        self.temporal = TemporalLoss(temporal_weight) if temporal_weight > 0 else None
+        self.stop = stop
         st.K.clear_session()  # a fresh graph, not one more beside an earlier run's
-        with st.native_stderr_hidden():  # TensorFlow looks for a GPU here, at length
+        with cli.quiet_native_stderr():  # TensorFlow looks for a GPU here, at length
             self.graph = st.build_loss_and_grads(
                 st.preprocess(first_frame, self.shape),
                 [st.preprocess(style, self.shape) for style in styles], weights_path,
-                style_blend=args.style_weights, fast=args.fast,
-                content_weight=args.content_weight, style_weight=args.style_weight,
-                tv_weight=args.tv_weight, content_layer=args.content_layer,
-                style_layers=args.style_layers, temporal_weight=self.temporal_weight)
+                settings, extra_loss=self.temporal)
         self.content = first_frame
 
     def paint(self, content, start, iterations, previous=None, mask=None):
@@ -187,12 +196,13 @@ class VideoPainter:
         if content is not self.content:
             self.graph.set_content(st.preprocess(content, self.shape))
             self.content = content
-        if self.graph.set_previous is not None:  # no temporal loss for a first frame: mask 0
+        if self.temporal is not None:  # no temporal loss for a first frame: mask 0
             height, width = self.shape
-            self.graph.set_previous(
+            self.temporal.set_previous(
                 np.zeros((1, height, width, 3), np.float32) if previous is None else previous,
                 np.zeros(self.shape, np.float32) if mask is None else mask)
-        evaluator = st.Evaluator(self.graph.f_outputs, self.shape, self.graph.parts)
+        evaluator = st.Evaluator(self.graph.f_outputs, self.shape, self.graph.parts,
+                                 on_evaluation=lambda _: self.stop.check())
         st.optimize_continuous(evaluator, start, iterations, on_iteration=lambda i: None)
         return evaluator
 
@@ -308,9 +318,9 @@ def probe(path):
     log = result.stderr
     if not re.search(r"Stream #\S+.*: Video:", log):
         if re.search(r"Stream #\S+.*: Audio:", log):
-            raise st.UserError(f"{path}: only sound, no pictures; give a video file or a "
+            raise cli.UserError(f"{path}: only sound, no pictures; give a video file or a "
                                "folder of frames")
-        raise st.UserError(f"{path}: not a video ffmpeg can read ({ffmpeg_reason(log)})")
+        raise cli.UserError(f"{path}: not a video ffmpeg can read ({ffmpeg_reason(log)})")
     return log
 
 
@@ -327,7 +337,7 @@ def frame_rate(meta, frames):
     return float(fps) if fps > 0 and math.isfinite(fps) else None
 
 
-def read_video(path, shape_for, max_frames):
+def read_video(path, shape_for, max_frames, stop):
     """Decode a video file's frames, each resized as soon as it is read (a long film at full
     size would not fit in memory). `shape_for(first_frame)` gives the result's shape."""
     log = probe(path)
@@ -339,7 +349,7 @@ def read_video(path, shape_for, max_frames):
         meta = next(reader)
         width, height = meta["size"]
         for data in reader:
-            st.stop_if_asked()  # a long film: answer a Ctrl-C while reading
+            stop.check()  # a long film: answer a Ctrl-C while reading
             total += 1
             if max_frames is not None and len(frames) >= max_frames:
                 continue  # still counted: the total tells a resumed run it is the same clip
@@ -347,13 +357,13 @@ def read_video(path, shape_for, max_frames):
             if shape is None:
                 shape, original = shape_for(frame), (width, height)
             frames.append(st.resize(frame, shape))
-    except (KeyboardInterrupt, st.UserError):
+    except (KeyboardInterrupt, cli.UserError):
         raise
     except Exception as error:  # a codec it cannot decode, a file cut short
-        raise st.UserError(f"{path}: cannot decode its frames "
+        raise cli.UserError(f"{path}: cannot decode its frames "
                            f"({ffmpeg_reason(str(error))})") from None
     if not frames:
-        raise st.UserError(f"{path}: no frames could be decoded "
+        raise cli.UserError(f"{path}: no frames could be decoded "
                            f"({ffmpeg_reason(log) if 'rror' in log else 'an empty video'})")
     fps = frame_rate(meta, total)
     has_audio = bool(re.search(r"Stream #\S+.*: Audio:", log))
@@ -373,38 +383,40 @@ def frame_files(folder):
                   key=natural_key)
 
 
-def read_folder(path, shape_for, max_frames):
+def read_folder(path, shape_for, max_frames, stop):
     """A folder of frames: its pictures in name order, all one size."""
     names = frame_files(path)
     if not names:
-        raise st.UserError(f"{path}: a folder with no frames in it (no "
+        raise cli.UserError(f"{path}: a folder with no frames in it (no "
                            f"{', '.join(FRAME_TYPES)} files)")
     frames, shape, original = [], None, None
     for name in names[:max_frames]:
-        st.stop_if_asked()
-        frame = st.load_image(name)
+        stop.check()
+        frame = cli.load_image(name)
         if shape is None:
             shape, original = shape_for(frame), frame.shape[:2]
         elif frame.shape[:2] != original:
-            raise st.UserError(f"{name}: {frame.shape[1]}x{frame.shape[0]} pixels, but the "
+            raise cli.UserError(f"{name}: {frame.shape[1]}x{frame.shape[0]} pixels, but the "
                                f"first frame is {original[1]}x{original[0]}; every frame of "
                                "the folder must be the same size")
         frames.append(st.resize(frame, shape))
     return Clip(path, frames, FOLDER_FPS, len(names), original[::-1], has_audio=False)
 
 
-def read_clip(path, size, max_frames=None):
-    """The clip to paint, its frames at `size` pixels on the longer side (even sides)."""
+def read_clip(path, size, max_frames=None, stop=None):
+    """The clip to paint, its frames at `size` pixels on the longer side (even sides); a
+    stop asked for while a long clip is read (`stop`, a StopRequests) is answered."""
+    stop = stop or cli.StopRequests()
     path = Path(path)
     shape_for = lambda frame: even_shape(st.result_shape(frame, size))
     if os.path.isdir(path):  # os.path's answers False to a name too long; pathlib's raises
-        return read_folder(path, shape_for, max_frames)
-    st.check_readable_file(path, path, "a video file or a folder of frames")
-    return read_video(path, shape_for, max_frames)
+        return read_folder(path, shape_for, max_frames, stop)
+    cli.check_readable_file(path, path, "a video file or a folder of frames")
+    return read_video(path, shape_for, max_frames, stop)
 
 
 def write_video(path, frames, fps, audio_from=None):
-    """Write frames as an .mp4 (H.264) or .gif at `fps`, atomically, like st.save_image.
+    """Write frames as an .mp4 (H.264) or .gif at `fps`, atomically, like cli.save_image.
 
     MP4: H.264 in yuv420p, the one kind every browser plays, with the index at the front
     (+faststart) so it starts playing before it has all loaded; the sound of `audio_from`, if
@@ -415,7 +427,6 @@ def write_video(path, frames, fps, audio_from=None):
     path = Path(path)
     height, width = frames[0].shape[:2]
     rate = str(Fraction(fps).limit_denominator(1001))
-    partial = st.partial_path(path)
     command = ["-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
                "-s", f"{width}x{height}", "-framerate", rate, "-i", "-"]
     if path.suffix.lower() == ".gif":
@@ -428,8 +439,7 @@ def write_video(path, frames, fps, audio_from=None):
                         "-c:a", "aac", "-shortest"]
         command += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "18",
                     "-movflags", "+faststart"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    with cli.written_atomically(path) as partial:
         process = subprocess.Popen(**ffmpeg(*command, str(partial)), stdin=subprocess.PIPE,
                                    stderr=subprocess.PIPE)
         try:
@@ -442,11 +452,6 @@ def write_video(path, frames, fps, audio_from=None):
         log = process.stderr.read().decode(errors="replace")
         if process.wait() != 0:
             raise OSError(f"ffmpeg could not write it: {ffmpeg_reason(log)}")
-        os.replace(partial, path)
-    except OSError as error:  # name the file asked for, not the hidden partial one
-        raise OSError(error.errno, error.strerror or str(error), str(path)) from None
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -489,16 +494,17 @@ def fingerprint(path):
 
 def painting_settings(args, clip):
     """Everything that decides what the frames look like: a resumed run must match it."""
+    loss = asdict(st.loss_settings(args))
+    del loss["style_blend"], loss["style_masks"]  # a video has no masks; the blend, normalised:
     settings = {
         "content": str(Path(clip.path).resolve()), "clip digest": fingerprint(clip.path),
         "clip frames": clip.total,
         "clip size": list(clip.original_size), "shape": list(clip.frames[0].shape[:2]),
         "styles": [str(Path(path).resolve()) for path in args.styles],
         "style_weights": st.normalise_blend(args.style_weights or [1.0] * len(args.styles)),
-        **{name: getattr(args, name) for name in (
-            "content_weight", "style_weight", "tv_weight", "temporal_weight", "preserve_color",
-            "content_layer", "style_layers", "start", "init", "iterations",
-            "later_iterations", "fast", "seed")},
+        **loss, **{name: getattr(args, name) for name in (
+            "temporal_weight", "preserve_color", "start", "init", "iterations",
+            "later_iterations", "seed")},
         "weights": str(args.weights_path)}
     return json.loads(json.dumps(settings))  # as it will read back: lists, not tuples
 
@@ -517,20 +523,20 @@ def finished_frames(folder, settings, fresh):
             old.unlink(missing_ok=True)
     if not record_path.exists():
         if list(Path(folder).glob("frame_*.png")):
-            raise st.UserError(f"{folder} holds frames of another run (no run.json); add "
+            raise cli.UserError(f"{folder} holds frames of another run (no run.json); add "
                                "--fresh to paint over them, or choose another --output")
         return 0, []
     try:
         record = json.loads(record_path.read_text())
         earlier = record["settings"]
     except (ValueError, KeyError, TypeError):
-        raise st.UserError(f"{record_path}: unreadable; add --fresh to start again") from None
+        raise cli.UserError(f"{record_path}: unreadable; add --fresh to start again") from None
     changed = [key for key in settings if earlier.get(key) != settings[key]]
     if changed:
         differences = "; ".join("the clip has changed since" if key == "clip digest" else
                                 f"{setting_name(key)} {earlier.get(key)} then, "
                                 f"{settings[key]} now" for key in changed[:3])
-        raise st.UserError(f"{folder} holds frames painted with other settings "
+        raise cli.UserError(f"{folder} holds frames painted with other settings "
                            f"({differences}); add --fresh to paint them again, or choose "
                            "another --output")
     done = 0
@@ -544,62 +550,18 @@ def finished_frames(folder, settings, fresh):
 def write_record(folder, settings, frames):
     """run.json: the settings, and each finished frame's loss, evaluations and seconds."""
     text = json.dumps({"settings": settings, "frames": frames}, indent=1)
-    path = Path(folder) / "run.json"
-    partial = st.partial_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        partial.write_text(text)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def check_output(output, content):
-    """Refuse a bad --output before any work: the type, and every path the run will write."""
-    named_a_folder = str(output).endswith(("/", os.sep))
-    output = Path(output)
-    folder, preview = side_paths(output)
-    if named_a_folder or output.is_dir():
-        raise st.UserError(f"--output {output}: names a folder; give a file name, such as "
-                           f"{output / 'painted.mp4'}")
-    if output.suffix.lower() not in VIDEO_TYPES:
-        problem = f"unknown video type {output.suffix!r}" if output.suffix else "no extension"
-        raise st.UserError(f"--output {output}: {problem}; use a .mp4 or .gif file name")
-    content = Path(content).resolve()
-    for target in (output, preview, folder):
-        if target.resolve() == content or content.is_relative_to(target.resolve()):
-            raise st.UserError(f"--output {output}: would overwrite the clip {content}; "
-                               "choose another file name")
-        if target is not folder and target.is_dir():
-            raise st.UserError(f"--output {output}: the folder {target} is in the way")
-    if content.is_dir() and output.parent.resolve() == content:
-        raise st.UserError(f"--output {output}: inside the folder of frames it paints, where "
-                           "it would be read as a frame next time; choose another folder")
-    if folder.exists() and not folder.is_dir():
-        raise st.UserError(f"--output {output}: the file {folder} is in the way of the folder "
-                           "of frames")
-    made = not folder.exists()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for target in (output, preview, frame_path(folder, 0)):
-            st.partial_path(target).touch()
-            st.partial_path(target).unlink()
-        if made:  # so that a run refused later leaves no empty folder behind
-            folder.rmdir()
-    except OSError as error:  # no permission, a file where a folder should be, a full disk
-        raise st.UserError(f"--output {output}: cannot write {error.filename} "
-                           f"({error.strerror})") from None
+    cli.write_bytes(Path(folder) / "run.json", text.encode())
 
 
 def check_frame_rate(fps, output, source):
     """A frame rate the output can hold, or one line saying why not."""
     kind = Path(output).suffix.lower()
     if fps is None:
-        raise st.UserError(f"{source}: its frame rate is unknown; give one with --fps")
+        raise cli.UserError(f"{source}: its frame rate is unknown; give one with --fps")
     if fps > MAX_FPS[kind]:
         why = ("GIF frames last at least 2 hundredths of a second in browsers"
                if kind == ".gif" else "more than any player shows")
-        raise st.UserError(f"{source}: {fps:g} frames a second cannot be written to a {kind} "
+        raise cli.UserError(f"{source}: {fps:g} frames a second cannot be written to a {kind} "
                            f"({why}); give --fps {MAX_FPS[kind]:g} or less")
 
 
@@ -619,48 +581,28 @@ LATER_ITERATIONS = 2
 
 
 def parse_args(argv=None):
-    parser = st.OneLineErrors(
+    parser = cli.OneLineErrors(
         prog="style_video.py",
         description="Paint a video in the style of one or more STYLE images, frame after "
                     "frame, without flicker (Ruder, Dosovitskiy and Brox 2016).",
         epilog="Beside OUTPUT go OUTPUT_frames/ (every painted frame, written as it is "
-               "finished) and OUTPUT_side_by_side (the clip and the painting next to each "
-               "other). Stop with Ctrl-C at any time: the video of the frames so far is "
-               "written; run the same command again to carry on after the last finished frame.")
+               "finished) and OUTPUT_side_by_side.mp4 or .gif, as OUTPUT (the clip and the "
+               "painting next to each other). Stop with Ctrl-C at any time: the video of the "
+               "frames so far is written; run the same command again to carry on after the "
+               "last finished frame.")
     parser.add_argument("content", type=os.path.expanduser,
                         help="the clip to repaint: a video file (mp4, mov, webm, GIF, ...) or "
                              "a folder of frames (in name order)")
     parser.add_argument("styles", nargs="+", metavar="style", type=os.path.expanduser,
                         help="the painting whose style to copy; give several to blend them")
-    paint = parser.add_argument_group("what the frames look like (as for stills)")
-    paint.add_argument("--style-weights", type=st.weight, nargs="+", metavar="W",
-                       help="one share per style image, e.g. 3 1; equal shares if not given")
-    paint.add_argument("--content-weight", type=st.weight, default=st.CONTENT_WEIGHT,
-                       help="raise to keep more of the photo (default: %(default)s)")
-    paint.add_argument("--style-weight", type=st.weight, default=st.STYLE_WEIGHT,
-                       help="raise for more of the painting(s) (default: %(default)s)")
-    paint.add_argument("--tv-weight", type=st.weight, default=st.TV_WEIGHT,
-                       help="raise for a smoother, less noisy result (default: %(default)s)")
-    paint.add_argument("--preserve-color", nargs="?", const="swap", default=None,
-                       choices=st.COLOR_MODES, metavar="MODE",
-                       help="keep the clip's colours and take only the painting's brushwork; "
-                            "MODE as for stills: swap (the default), luminance, match-pca, "
-                            "match-chol or match-sym (the paintings matched to the first "
-                            "frame's colours)")
-    paint.add_argument("--content-layer", type=st.layer_name, default=st.CONTENT_LAYER,
-                       metavar="NAME", help="VGG16 layer the photo is matched at "
-                                            "(default: %(default)s)")
-    paint.add_argument("--style-layers", type=st.layer_name, nargs="+",
-                       default=st.STYLE_LAYERS, metavar="NAME",
-                       help="VGG16 layers whose Gram matrices are matched "
-                            f"(default: {' '.join(st.STYLE_LAYERS)})")
+    st.add_painting_options(parser)
     video = parser.add_argument_group("from frame to frame")
     video.add_argument("--start", choices=["noise", "previous", "warped"], default="warped",
                        help="where frames after the first start: 'noise', painted from scratch "
                             "like the first (independently: they flicker); 'previous', the "
                             "previous painted frame as it was; 'warped', the previous painted "
                             "frame moved along the clip's motion (default: %(default)s)")
-    video.add_argument("--temporal-weight", type=st.weight, default=TEMPORAL_WEIGHT,
+    video.add_argument("--temporal-weight", type=cli.non_negative, default=TEMPORAL_WEIGHT,
                        help="how strongly each frame is held to the previous one, moved along "
                             "the motion, where that motion can be trusted; 0 for none. Like "
                             "the content weight, it is set for 512 px and scaled with --size "
@@ -669,46 +611,28 @@ def parse_args(argv=None):
                        help="how a frame painted from scratch starts (the first, or all of "
                             "them with --start noise): the tutorial's noise, the same for "
                             "every frame, or the frame itself (default: %(default)s)")
-    video.add_argument("--iterations", type=st.whole_number(1, maximum=1_000_000),
+    video.add_argument("--iterations", type=cli.whole_number(1, maximum=1_000_000),
                        default=st.ITERATIONS, metavar="N",
                        help=f"iterations of {st.EVALS_PER_ITERATION} evaluations for a frame "
                             "painted from scratch: the first (default: %(default)s)")
-    video.add_argument("--later-iterations", type=st.whole_number(1, maximum=1_000_000),
+    video.add_argument("--later-iterations", type=cli.whole_number(1, maximum=1_000_000),
                        default=LATER_ITERATIONS, metavar="N",
                        help="iterations for each frame after the first, which starts from the "
                             "previous one and only has to paint what changed "
                             "(default: %(default)s)")
-    video.add_argument("--frames", type=st.whole_number(1), metavar="N",
+    video.add_argument("--frames", type=cli.whole_number(1), metavar="N",
                        help="paint only the first N frames (try a clip out)")
-    video.add_argument("--fps", type=st.positive_number, metavar="F",
+    video.add_argument("--fps", type=cli.positive_number, metavar="F",
                        help=f"frame rate of the result (default: the clip's; {FOLDER_FPS:g} "
                             "for a folder of frames)")
-    run_group = parser.add_argument_group("how it runs")
-    run_group.add_argument("--output", "-o", type=os.path.expanduser,
-                           help="the video to write, .mp4 or .gif; default "
-                                "output/CONTENT_STYLE.mp4")
-    run_group.add_argument("--size", type=st.whole_number(32, " (VGG16 halves it five times)",
-                                                          maximum=100_000), default=SIZE,
-                           help="longer side of the frames in pixels; time grows with the "
-                                "number of pixels (default: %(default)s)")
-    run_group.add_argument("--fast", action="store_true",
-                           help="compute each frame's features and the paintings' Gram "
-                                "matrices once, and send only the result through VGG16 (the "
-                                "same loss, about 2.4x faster)")
-    run_group.add_argument("--fresh", action="store_true",
-                           help="forget frames painted by an earlier run into OUTPUT_frames/ "
-                                "and start again")
-    run_group.add_argument("--weights", default="imagenet", type=os.path.expanduser,
-                           help="'imagenet' or the path of a Keras VGG16 notop weights file "
-                                "(default: %(default)s)")
-    run_group.add_argument("--seed", type=st.whole_number(0), default=0,
-                           help="seed of the starting noise: the same for every frame "
-                                "(default: %(default)s)")
+    run = st.add_run_options(parser, size=SIZE, seed=0,
+                             output="output/CONTENT_STYLE.mp4 (.mp4 or .gif)")
+    run.add_argument("--fresh", action="store_true",
+                     help="forget frames painted by an earlier run into OUTPUT_frames/ "
+                          "and start again")
     args = parser.parse_args(argv)
-    st.check_weights(parser, args)
-    if args.output is None:
-        stems = "_".join(Path(path).stem for path in [args.content, *args.styles])
-        args.output = f"output/{stems}.mp4"
+    st.check_loss_weights(parser, args)
+    args.output = args.output or st.default_output(args, ".mp4")
     return args
 
 
@@ -723,51 +647,51 @@ def describe_run(args, clip, fps, done):
              "previous": "from the previous painted frame",
              "warped": "from the previous painted frame, warped along the motion"}[args.start]
     if args.start != "noise":
-        later = f"{st.plural(args.later_iterations, 'iteration')} each {later}"
+        later = f"{cli.plural(args.later_iterations, 'iteration')} each {later}"
     temporal = (f"temporal weight {args.temporal_weight:g}" if args.temporal_weight
                 else "no temporal loss")
     if done >= count:
         progress = f" All {count} are painted already: writing the video."
     else:
         progress = f" Carrying on after frame {done}." if done else ""
-    return (f"Painting {clip.path} ({st.plural(count, 'frame')} at {fps:g} fps, "
+    return (f"Painting {clip.path} ({cli.plural(count, 'frame')} at {fps:g} fps, "
             f"{width}x{height} px) in the style of {' + '.join(args.styles)}: the first frame "
-            f"{st.plural(args.iterations, 'iteration')} of {st.EVALS_PER_ITERATION} "
+            f"{cli.plural(args.iterations, 'iteration')} of {st.EVALS_PER_ITERATION} "
             f"evaluations from {args.init}, later frames {later}; {temporal}; "
             f"{'fast' if args.fast else 'tutorial'} graph.{progress}")
 
 
-def run(args):
-    check_output(args.output, args.content)
-    styles = [st.load_image(path) for path in args.styles]
-    clip = read_clip(args.content, args.size, args.frames)
+def run(args, stop):
+    """Paint the clip from the command line's arguments; the exit status."""
+    cv2.setNumThreads(1)  # the flow of a small frame takes milliseconds; TensorFlow has the cores
+    output = Path(args.output)
+    folder, preview = side_paths(output)
+    cli.check_output(output, VIDEO_TYPES, [args.content], "the clip", beside=[preview],
+                     folder=folder)
+    styles = [cli.load_image(path) for path in args.styles]
+    clip = read_clip(args.content, args.size, args.frames, stop)
     fps = args.fps or clip.fps
     check_frame_rate(fps, args.output, args.content if not args.fps else "--fps")
     st.check_size(clip.frames[0], [args.size], batch=1 if args.fast else 2 + len(styles))
     args.weights_path = st.resolve_weights(args.weights)
-    output = Path(args.output)
-    folder, preview = side_paths(output)
     settings = painting_settings(args, clip)
     done, record = finished_frames(folder, settings, args.fresh)
-    st.stop_if_asked()
+    stop.check()
     contents, count = clip.frames, len(clip.frames)
     # --preserve-color: the paintings recoloured (or made grey) once, to the first frame's
     # colours; with luminance, each frame painted as its grey brightness.
     _, styles = st.color_inputs(contents[0], styles, args.preserve_color)
     sources = [st.color_inputs(frame, [], args.preserve_color)[0] for frame in contents]
-    labels = {"content": "content", "total variation": "total variation",
-              "temporal": "temporal",
-              **{f"style {i + 1}": "style" if len(styles) == 1 else f"style ({Path(p).stem})"
-                 for i, p in enumerate(args.styles)}}
+    labels = cli.loss_labels(args.styles, "temporal")
 
-    st.say(f"VGG16 weights: {args.weights_path}")
-    st.say(describe_run(args, clip, fps, min(done, count)))
+    cli.say(f"VGG16 weights: {args.weights_path}")
+    cli.say(describe_run(args, clip, fps, min(done, count)))
     st.use_graph_mode()
     start_time, stopped, painter = time.time(), None, None
     previous = None  # the last finished frame's painting, preprocessed: the next one's past
     if 0 < done < count:  # a resumed run: the past is the last finished frame, as saved
         source = style_colours_folder(folder) if recolours_after(args.preserve_color) else folder
-        previous = st.preprocess(st.load_image(frame_path(source, done - 1)),
+        previous = st.preprocess(cli.load_image(frame_path(source, done - 1)),
                                  contents[0].shape[:2])
     bar = tqdm(total=count, initial=min(done, count), unit="frame", desc="Painting",
                disable=None, dynamic_ncols=True)
@@ -775,18 +699,19 @@ def run(args):
         write_record(folder, settings, record)
         for index in range(done, count):
             if painter is None:  # built once, for the whole clip
-                painter = VideoPainter(sources[index], styles, args.weights_path, args)
-                st.stop_if_asked()
+                painter = VideoPainter(sources[index], styles, args.weights_path,
+                                       st.loss_settings(args), args.temporal_weight, stop)
+                stop.check()
             frame_start = time.time()
             start, iterations, warped, mask = frame_plan(args, index, sources, previous)
             evaluator = painter.paint(sources[index], start, iterations, warped, mask)
             painting = st.deprocess(evaluator.best_x, contents[index].shape[:2])
             if recolours_after(args.preserve_color):  # the frame as painted carries on
-                st.save_image(frame_path(style_colours_folder(folder), index), painting)
-                st.save_image(frame_path(folder, index),
+                cli.save_image(frame_path(style_colours_folder(folder), index), painting)
+                cli.save_image(frame_path(folder, index),
                               st.color_result(painting, contents[index], args.preserve_color))
             else:
-                st.save_image(frame_path(folder, index), painting)
+                cli.save_image(frame_path(folder, index), painting)
             previous = st.preprocess(painting, painting.shape[:2])
             seconds = time.time() - frame_start
             record.append({"frame": index + 1, "loss": evaluator.best_loss,
@@ -794,17 +719,15 @@ def run(args):
                            "evaluations": evaluator.evaluations, "seconds": round(seconds, 3)})
             write_record(folder, settings, record)
             with tqdm.external_write_mode():
-                st.say(f"Frame {index + 1}/{count}: "
-                       f"{st.describe_loss(evaluator.best_loss, evaluator.best_parts, labels)}; "
+                cli.say(f"Frame {index + 1}/{count}: "
+                       f"{cli.describe_loss(evaluator.best_loss, evaluator.best_parts, labels)}; "
                        f"{evaluator.evaluations} evaluations, {seconds:.1f} s")
             bar.update(1)
     except (KeyboardInterrupt, FloatingPointError) as error:
         stopped = error
     except OSError as error:  # a full disk, a folder deleted under our feet
         bar.close()
-        print(f"error: could not write {error.filename} ({error.strerror or error}); "
-              f"the finished frames are in {folder}/", file=sys.stderr)
-        return 1
+        return cli.could_not_write(error, f"the finished frames are in {folder}/")
     finally:
         bar.close()
 
@@ -814,25 +737,19 @@ def run(args):
         try:
             written = write_videos(args, output, preview, folder, finished, contents, fps, clip)
         except OSError as error:
-            print(f"error: could not write {error.filename} ({error.strerror or error}); "
-                  f"the finished frames are in {folder}/", file=sys.stderr)
-            return 1
-    if st.STOP_REQUESTS and stopped is None and finished < count:
+            return cli.could_not_write(error, f"the finished frames are in {folder}/")
+    if stop.is_set() and stopped is None and finished < count:
         stopped = KeyboardInterrupt()
     if stopped is not None:
-        kept = (f"the video of frames 1 to {finished} is in {output}; run the same command "
-                "again to carry on" if finished else "no frame was finished")
-        if isinstance(stopped, KeyboardInterrupt):
-            print(f"\nInterrupted: {kept}", file=sys.stderr)
-            return 130
-        print(f"error: {stopped}; {kept}", file=sys.stderr)
-        return 1
+        return cli.ended_early(stopped, f"the video of frames 1 to {finished} is in {output}; "
+                               "run the same command again to carry on" if finished
+                               else "no frame was finished")
     seconds = time.time() - start_time
     painted = count - min(done, count)
     per_frame = f", {seconds / painted:.1f} s per frame" if painted else ""
-    st.say(f"Done in {seconds:.0f} s ({st.plural(painted, 'frame')} painted{per_frame}): "
+    cli.say(f"Done in {seconds:.0f} s ({cli.plural(painted, 'frame')} painted{per_frame}): "
            f"{written}")
-    st.say(f"Also: {preview}, {folder}/")
+    cli.say(f"Also: {preview}, {folder}/")
     return 0
 
 
@@ -846,36 +763,18 @@ def index_of_first_missing(folder, count):
 
 def write_videos(args, output, preview, folder, finished, contents, fps, clip):
     """The painted video and the side-by-side preview, from the finished frames on disk."""
-    painted = [st.load_image(frame_path(folder, index)) for index in range(finished)]
+    painted = [cli.load_image(frame_path(folder, index)) for index in range(finished)]
     audio = clip.path if clip.has_audio else None
     write_video(output, painted, fps, audio)
     height = painted[0].shape[0]
-    write_video(preview, [st.comparison_sheet([content, frame], height)
+    write_video(preview, [cli.comparison_sheet([content, frame], height)
                           for content, frame in zip(contents, painted)], fps, audio)
     return output
 
 
 def main(argv=None):
-    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 must still print
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
-    args = parse_args(argv)
-    st.STOP_REQUESTS.clear()
-    cv2.setNumThreads(1)  # the flow of a small frame takes milliseconds; TensorFlow has the cores
-    try:
-        with st.stop_signals(st.ask_to_stop):
-            return run(args)
-    except st.UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:  # while the clip was read or VGG16 was still being built
-        print("\nInterrupted before painting started: nothing new was saved", file=sys.stderr)
-        return 130
+    return cli.run_program(parse_args, run, argv, nothing_saved="nothing new was saved")
 
 
 if __name__ == "__main__":
-    status = main()
-    # Everything is saved; a stray Ctrl-C while TensorFlow shuts down must not print a traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    sys.exit(status)
+    cli.finish(main())

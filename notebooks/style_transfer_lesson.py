@@ -59,6 +59,7 @@ import PIL.Image
 from IPython.display import Image, Markdown, display
 
 sys.path.insert(0, str(Path.cwd().parent))  # this notebook is in notebooks/, the script one up
+import command_line as cli  # the command line's plumbing: reading pictures, quiet TensorFlow
 import style_transfer as st
 
 st.use_graph_mode()
@@ -90,8 +91,8 @@ def picture(image, zoom=2, format="jpeg"):
 # pictures go through the network together, as one batch.
 
 # %%
-content = st.load_image(IMAGES / "chelsea.png")
-style = st.load_image(IMAGES / "swirls.png")
+content = cli.load_image(IMAGES / "chelsea.png")
+style = cli.load_image(IMAGES / "swirls.png")
 shape = st.result_shape(content, SIZE)
 height, width = shape
 print(f"photo {content.shape[1]}x{content.shape[0]}, painting {style.shape[1]}x{style.shape[0]}"
@@ -169,7 +170,7 @@ show(st.vgg16)
 
 # %%
 weights_path = st.resolve_weights("imagenet")
-with st.native_stderr_hidden():  # TensorFlow looks for a GPU here, and says so at length
+with cli.quiet_native_stderr():  # TensorFlow looks for a GPU here, and says so at length
     model = st.vgg16(input_tensor, weights_path)
 model.summary()
 
@@ -291,15 +292,21 @@ for name, x in [("the noise", noise), ("the photo", content_array), ("the painti
 # script scales those two weights to mean what they mean at 512 pixels, whatever the size:
 
 # %%
-show(st.weights_for_size)
+show(st.loss_weights_for_size)
 show(st.total_loss)
 
+# %% [markdown]
+# The weights, the layers and the rest of the loss's settings travel together in one object,
+# `LossSettings`, whose defaults are the tutorial's numbers; `Features` bundles the tensors that
+# steps 3 to 7 made (the picture, the photo's features, the painting's Gram matrices, the
+# picture's features).
+
 # %%
-parts = st.total_loss(content_features, [style_grams], combination, combination_image,
-                      style_blend=[1.0], content_weight=st.CONTENT_WEIGHT,
-                      style_weight=st.STYLE_WEIGHT, tv_weight=st.TV_WEIGHT,
-                      content_layer=st.CONTENT_LAYER, style_layers=st.STYLE_LAYERS,
-                      style_masks=[None], size_scale=st.SIZE / max(height, width))
+settings = st.LossSettings()
+print(settings)
+features = st.Features(combination_image, content_features, [style_grams], combination,
+                       photo=content_image)
+parts = st.total_loss(features, settings, size_scale=st.SIZE / max(height, width))
 loss = sum(parts.values())
 
 # %% [markdown]
@@ -327,7 +334,7 @@ print("the gradient has one number per pixel and channel:", start_gradient.shape
 # the challenge at the end. It gives the same loss:
 
 # %%
-with st.native_stderr_hidden():
+with cli.quiet_native_stderr():
     script_graph = st.build_loss_and_grads(content_array, [style_array], weights_path)
 script_loss = script_graph.f_outputs([noise])[0]
 print(f"the script's loss of the noise: {script_loss:.4g}; the same: "
@@ -342,7 +349,8 @@ assert np.isclose(script_loss, start_loss, rtol=1e-5)
 # float64 numbers. But one run of the graph gives both. So the `Evaluator` runs the graph when
 # asked for the loss, **keeps the gradient**, and hands it over when asked for the gradient of
 # the same picture: half the work of running VGG16 twice. It also remembers the best picture so
-# far, and the loss's parts at every evaluation, for the plot at the end.
+# far, and calls a function of ours after every evaluation, if we give it one: below, to keep
+# the loss and its parts for the plot at the end.
 
 # %%
 show(st.Evaluator)
@@ -375,7 +383,14 @@ show(st.optimize_continuous)
 print("The start: noise")
 picture(st.deprocess(noise.ravel(), shape))
 
-evaluator = st.Evaluator(f_outputs, shape, list(parts))
+history = []  # every evaluation's loss and parts, for the plot
+
+
+def record(evaluator):
+    history.append({"loss": evaluator.loss_value, **evaluator.part_values})
+
+
+evaluator = st.Evaluator(f_outputs, shape, list(parts), on_evaluation=record)
 started = time.time()
 
 
@@ -393,9 +408,9 @@ result = st.deprocess(evaluator.best_x, shape)
 # its parts: the style part falls fastest at first, then the three settle into a balance.
 
 # %%
-picture(st.comparison_sheet([content, style, result], 2 * height), zoom=1)
+picture(cli.comparison_sheet([content, style, result], 2 * height), zoom=1)
 labels = {"content": "content", "style 1": "style", "total variation": "total variation"}
-picture(st.loss_plot(evaluator.history, [0], labels), zoom=1, format="png")
+picture(cli.loss_plot(history, [0], labels), zoom=1, format="png")
 
 # %% [markdown]
 # ## The challenge: two paintings at once
@@ -407,19 +422,19 @@ picture(st.loss_plot(evaluator.history, [0], labels), zoom=1, format="png")
 #
 # * **Start from the photo** instead of noise: it already has the cat's shapes, so the
 #   paintings' styles arrive in fewer iterations.
-# * **`fast=True`**: the photo's features and the paintings' Gram matrices never change, so the
+# * **`fast=True`** in the settings: the photo's features and the paintings' Gram matrices never change, so the
 #   script computes them once and sends only the picture through VGG16 at each evaluation,
 #   instead of the tutorial's batch (now four images). The same loss, for a fraction of the work.
 
 # %%
-mosaic = st.load_image(IMAGES / "mosaic.png")
+mosaic = cli.load_image(IMAGES / "mosaic.png")
 paintings = [style, mosaic]
 BLEND_ITERATIONS = max(1, ITERATIONS // 2)
 
 K.clear_session()  # the first picture's graph is done with
-with st.native_stderr_hidden():
+with cli.quiet_native_stderr():
     graph = st.build_loss_and_grads(content_array, [st.preprocess(p, shape) for p in paintings],
-                                    weights_path, style_blend=[1, 1], fast=True)
+                                    weights_path, st.LossSettings(style_blend=(1, 1), fast=True))
 print("the loss's parts:", graph.parts)
 
 evaluator = st.Evaluator(graph.f_outputs, shape, graph.parts)
@@ -435,16 +450,16 @@ def on_blend_iteration(i):
 st.optimize_continuous(evaluator, content_array.astype(np.float64), BLEND_ITERATIONS,
                        on_blend_iteration)
 blend = st.deprocess(evaluator.best_x, shape)
-picture(st.comparison_sheet([content, *paintings, blend], 2 * height), zoom=1)
+picture(cli.comparison_sheet([content, *paintings, blend], 2 * height), zoom=1)
 
 # %% [markdown]
 # ## What next
 #
-# * Change the weights in step 9 (say `content_weight=1.0`), then run from step 3 down to
-#   the loop again (select step 3's cell, then **Run > Run Selected Cell and All Below**): more
-#   of the cat, less of the swirls.
-# * Try other layers: `content_layer="block4_conv2"` (the paper's choice) leaves the painting
-#   more freedom.
+# * Change the weights in step 9 (say `settings = st.LossSettings(content_weight=1.0)`), then
+#   run from there down to the loop again (select step 9's cell, then **Run > Run Selected
+#   Cell and All Below**): more of the cat, less of the swirls.
+# * Try other layers: `--content-layer block4_conv2` (the paper's choice) on the command line
+#   below leaves the painting more freedom.
 # * Paint your own pictures, larger, from the command line:
 #   `python style_transfer.py my_photo.jpg my_painting.jpg --size 512 --fast`
 #   (see the README for every option).

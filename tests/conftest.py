@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
+import command_line as cli  # noqa: E402
 import style_transfer as st  # noqa: E402
 
 
@@ -30,7 +31,7 @@ def weights_path():
     """The real VGG16 ImageNet weights, found as a user's run finds them."""
     try:
         return st.resolve_weights("imagenet")
-    except st.UserError as error:
+    except cli.UserError as error:
         pytest.fail(f"{error} (make test builds them first)")
 
 

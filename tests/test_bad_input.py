@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import command_line as cli
 import style_transfer as st
 from conftest import ROOT
 
@@ -129,7 +130,7 @@ def test_a_generated_batch_of_malformed_files_all_exit_2(tmp_path, capsys):
 def load_saved(tmp_path, image, name, **params):
     path = tmp_path / name
     image.save(path, **params)
-    loaded = st.load_image(path)
+    loaded = cli.load_image(path)
     assert loaded.dtype == np.uint8 and loaded.ndim == 3 and loaded.shape[2] == 3
     return loaded
 
@@ -161,7 +162,7 @@ def test_16_bit_grey_png(tmp_path):
     deep = np.array([[0, 32896], [65535, 1000]], dtype=">u2")
     path = tmp_path / "deep.png"
     path.write_bytes(raw_png(2, 2, bit_depth=16, colour_type=0, rows=[r.tobytes() for r in deep]))
-    loaded = st.load_image(path)
+    loaded = cli.load_image(path)
     assert loaded.shape == (2, 2, 3) and loaded.dtype == np.uint8
     np.testing.assert_array_equal(loaded[:, :, 0], np.round(deep / 65535 * 255))
     np.testing.assert_array_equal(loaded[:, :, 0], loaded[:, :, 2])
@@ -173,7 +174,7 @@ def test_16_bit_rgb_png(tmp_path):
     deep[0, 0] = [65535, 0, 32896]
     path = tmp_path / "deep_rgb.png"
     path.write_bytes(raw_png(2, 2, bit_depth=16, colour_type=2, rows=[r.tobytes() for r in deep]))
-    loaded = st.load_image(path)
+    loaded = cli.load_image(path)
     assert loaded.shape == (2, 2, 3) and loaded.dtype == np.uint8
     assert loaded[0, 0].tolist() == [255, 0, 128] and loaded[1, 1].tolist() == [0, 0, 0]
 
@@ -186,7 +187,7 @@ def test_float_tiff_with_nan_loads_quietly(tmp_path):
     Image.fromarray(values, mode="F").save(path)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing may leak onto the learner's terminal
-        image = st.load_image(path)
+        image = cli.load_image(path)
     assert image.shape == (48, 64, 3) and image.dtype == np.uint8
     assert np.all(image[0, :10] == 0)
     assert image[-1, -1, 0] == 255
@@ -215,7 +216,7 @@ def test_animated_gif_gives_its_first_frame(tmp_path):
     frames = [Image.new("RGB", (4, 4), colour) for colour in [(255, 0, 0), (0, 0, 255)]]
     path = tmp_path / "anim.gif"
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=100)
-    loaded = st.load_image(path)
+    loaded = cli.load_image(path)
     assert loaded[0, 0].tolist() == [255, 0, 0]
 
 
@@ -316,8 +317,8 @@ def test_a_size_too_large_for_memory_is_refused_with_the_largest_that_fits(tmp_p
     assert "--size 100000" in lines[0] and "largest size that fits" in lines[0]
     fits = int(lines[0].rsplit(" ", 1)[1])
     assert 32 <= fits < 100000
-    free = st.available_memory()
-    assert st.activation_bytes(st.result_shape(st.load_image(CONTENT), fits), 3) < free
+    free = cli.available_memory()
+    assert st.activation_bytes(st.result_shape(cli.load_image(CONTENT), fits), 3) < free
 
 
 # -- output paths --------------------------------------------------------------------------------
@@ -415,20 +416,20 @@ def test_a_picture_under_32_pixels_is_scaled_up_with_a_warning(tmp_path, capsys,
     assert status == 0
     assert lines == [f"warning: {tiny} is only 1x1 pixels, under 32 on a side: it is scaled "
                      "up to the picture's size, which blurs it; a larger image paints better"]
-    assert st.load_image(output).shape == ((48, 48, 3) if which == "photo" else (32, 48, 3))
+    assert cli.load_image(output).shape == ((48, 48, 3) if which == "photo" else (32, 48, 3))
 
 
 def test_a_disk_that_fills_at_the_end_names_the_file_and_what_is_complete(tmp_path, capsys,
                                                                          monkeypatch):
     import errno
-    real = st.save_image
+    real = cli.save_image
 
     def full_at_the_gif(path, image):
         if str(path).endswith(".gif"):
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return real(path, image)
 
-    monkeypatch.setattr(st, "save_image", full_at_the_gif)
+    monkeypatch.setattr(cli, "save_image", full_at_the_gif)
     output = tmp_path / "o.png"
     status, lines = main_says([CONTENT, STYLE, "--size", "48", "--iterations", "2", "--fast",
                                "--output", str(output)], capsys)
@@ -439,7 +440,7 @@ def test_a_disk_that_fills_at_the_end_names_the_file_and_what_is_complete(tmp_pa
     assert f"{tmp_path / 'o_iterations'} (the pictures of iterations 1 to 2)" in line
     assert f"{tmp_path / 'o_sheet.png'} (the comparison sheet)" in line
     assert "o_loss.png" not in line  # not written: it comes after the GIF
-    assert st.load_image(output).shape == (32, 48, 3)
+    assert cli.load_image(output).shape == (32, 48, 3)
 
 
 def test_files_in_the_way_of_the_extras_are_refused_before_the_run(tmp_path, capsys):
@@ -514,11 +515,11 @@ def test_an_hdf5_file_cut_short_is_called_damaged_or_incomplete(tmp_path, capsys
 
 def test_a_damaged_default_copy_says_how_to_get_a_good_one(tmp_path, monkeypatch,
                                                            weights_path):
-    cut = tmp_path / "weights" / st.WEIGHTS_NAME
+    cut = tmp_path / "weights" / cli.WEIGHTS_NAME
     cut.parent.mkdir()
     cut.write_bytes(weights_path.read_bytes()[:1_000_000])
-    monkeypatch.setattr(st, "LOCAL_WEIGHTS", cut)
-    with pytest.raises(st.UserError, match="damaged or incomplete.*delete it and run again.*"
+    monkeypatch.setattr(cli, "LOCAL_WEIGHTS", cut)
+    with pytest.raises(cli.UserError, match="damaged or incomplete.*delete it and run again.*"
                                            "make weights"):
         st.resolve_weights("imagenet")
 
@@ -570,7 +571,7 @@ def fake_vgg16_weights(path, wrong=None, values="random"):
 
 def test_a_weights_file_laid_out_like_vgg16_is_accepted(tmp_path):
     path = fake_vgg16_weights(tmp_path / "vgg.h5")
-    st.check_weights_file(path, f"--weights {path}")  # raises if refused
+    cli.check_weights_file(path, f"--weights {path}", st.vgg16_weight_shapes())  # raises if refused
 
 
 @pytest.mark.parametrize("wrong", ["block1_conv1", "block3_conv1", "block5_conv3"])

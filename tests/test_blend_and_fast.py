@@ -22,7 +22,7 @@ def loss_and_grads(images, weights_path, styles, blend=None, fast=False):
     arrays = {"a": style_a, "b": style_b}
     st.K.clear_session()
     f = st.build_loss_and_grads(content, [arrays[s] for s in styles], weights_path,
-                                style_blend=blend, fast=fast).f_outputs
+                                st.LossSettings(style_blend=blend, fast=fast)).f_outputs
     loss, grads, *_ = f([x])
     return float(loss), grads.astype(np.float64)
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import command_line as cli
 import style_transfer as st
 from conftest import ROOT, as_from_a_terminal
 
@@ -83,7 +84,8 @@ def stage_parts(weights_path, photo, painting, picture, weights_size=st.SIZE):
     shape = picture.shape[:2]
     st.K.clear_session()
     graph = st.build_loss_and_grads(st.preprocess(photo, shape), [st.preprocess(painting, shape)],
-                                    weights_path, fast=True, weights_size=weights_size)
+                                    weights_path, st.LossSettings(fast=True),
+                                    weights_size=weights_size)
     outputs = graph.f_outputs([st.preprocess(picture, shape)])
     return dict(zip(graph.parts, map(float, outputs[2:])))
 
@@ -99,8 +101,8 @@ def test_a_picture_and_its_2x_copy_have_the_same_loss_terms(weights_path):
     # Without the normalisation content would be 4x larger at 2x, and total variation
     # 2**-0.5 = 0.71x: the promise is agreement within 25% for pictures (pixel noise has
     # detail that enlarging blurs, so it is not a picture of the same thing at another size).
-    photo = st.resize(st.load_image(CONTENT), (96, 144))
-    painting = st.resize(st.load_image(STYLE), (96, 144))
+    photo = st.resize(cli.load_image(CONTENT), (96, 144))
+    painting = st.resize(cli.load_image(STYLE), (96, 144))
     picture = (0.5 * photo + 0.5 * painting).astype(np.uint8)  # some of each
     small = stage_parts(weights_path, photo, painting, picture)
     large = stage_parts(weights_path, upsampled(photo), upsampled(painting), upsampled(picture))
@@ -117,9 +119,9 @@ def test_a_picture_and_its_2x_copy_have_the_same_loss_terms(weights_path):
 
 
 def test_the_weights_scale_as_the_pixel_count_and_the_differences_do():
-    content, tv = st.weights_for_size(0.025, 1.0, 4.0)  # a picture 4x smaller than 512 px
+    content, tv = st.loss_weights_for_size(0.025, 1.0, 4.0)  # a picture 4x smaller than 512 px
     assert content == pytest.approx(0.025 * 16) and tv == pytest.approx(4 ** -0.5)
-    assert st.weights_for_size(0.025, 1.0, 1.0) == (0.025, 1.0)  # at 512 px: the tutorial's
+    assert st.loss_weights_for_size(0.025, 1.0, 1.0) == (0.025, 1.0)  # at 512 px: the tutorial's
 
 
 # -- --style-scale ------------------------------------------------------------------------------
@@ -134,11 +136,16 @@ def test_style_scale_resizes_the_paintings_to_that_multiple_of_the_result(monkey
         return real(content_array, style_arrays, *args, **kwargs)
 
     monkeypatch.setattr(st, "build_loss_and_grads", spy)
-    args = st.parse_args([CONTENT, STYLE, STYLE, "--size", "64", "--style-scale", "1.5",
-                          "--fast"])
-    st.K.clear_session()
-    st.build_stage(args, st.load_image(CONTENT), [st.load_image(STYLE)] * 2, (43, 64),
-                   weights_path)
+
+    class StopOnceBuilt(st.Watcher):  # the graph is all this test needs
+        def should_stop(self):
+            return "content" in seen
+
+    painter = st.Painter(weights_path, st.LossSettings(fast=True),
+                         st.PaintSettings(sizes=(64,), style_scale=1.5))
+    painting = painter.paint(cli.load_image(CONTENT), [cli.load_image(STYLE)] * 2,
+                             StopOnceBuilt())
+    assert painting.stopped and painting.picture is None
     assert seen["content"] == (1, 43, 64, 3)
     assert seen["styles"] == [(1, round(43 * 1.5), 64 * 3 // 2, 3)] * 2
 
@@ -149,7 +156,7 @@ def test_a_larger_painting_is_compared_per_position(weights_path):
     # style loss must be about the one of the painting itself, not many times larger.
     shape = (48, 64)
     rng = np.random.default_rng(5)
-    painting = st.resize(st.load_image(STYLE), shape)
+    painting = st.resize(cli.load_image(STYLE), shape)
     picture = rng.integers(0, 256, shape + (3,), dtype=np.uint8)
 
     def style_term(painting_image):
@@ -157,7 +164,7 @@ def test_a_larger_painting_is_compared_per_position(weights_path):
         graph = st.build_loss_and_grads(st.preprocess(picture, shape),
                                         [st.preprocess(painting_image,
                                                        painting_image.shape[:2])],
-                                        weights_path, fast=True)
+                                        weights_path, st.LossSettings(fast=True))
         outputs = graph.f_outputs([st.preprocess(picture, shape)])
         return float(dict(zip(graph.parts, outputs[2:]))["style 1"])
 
@@ -168,7 +175,7 @@ def test_a_larger_painting_is_compared_per_position(weights_path):
 # -- a real run: the hand-over between stages ---------------------------------------------------
 @pytest.fixture
 def square_photo(tmp_path):
-    photo = st.load_image(CONTENT)[:, 75:375]  # the cat's face, 300x300
+    photo = cli.load_image(CONTENT)[:, 75:375]  # the cat's face, 300x300
     path = tmp_path / "square.png"
     iio.imwrite(path, photo)
     return path
@@ -237,10 +244,10 @@ def test_the_memory_check_covers_the_largest_stage_and_names_what_fits(tmp_path,
 
 def test_a_2048_px_fast_picture_passes_the_check_on_a_24_gb_machine(monkeypatch):
     # Measured peak (make bench): about 7.5 GB for the bundled photo at 2048x1362.
-    monkeypatch.setattr(st, "available_memory", lambda: 22e9)  # 24 GB, less what else runs
-    photo = st.load_image(CONTENT)
+    monkeypatch.setattr(cli, "available_memory", lambda: 22e9)  # 24 GB, less what else runs
+    photo = cli.load_image(CONTENT)
     st.check_size(photo, [256, 512, 1024, 2048], batch=1)
-    with pytest.raises(st.UserError, match="largest size that fits"):
+    with pytest.raises(cli.UserError, match="largest size that fits"):
         st.check_size(photo, [256, 512, 1024, 2048], batch=2 + 1)  # the tutorial's batch
 
 

@@ -3,6 +3,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+import command_line as cli
 import style_transfer as st
 from conftest import ROOT
 
@@ -13,7 +14,7 @@ MOSAIC = str(ROOT / "images" / "mosaic.png")
 
 @pytest.fixture(scope="module")
 def photo_and_painting():
-    return (st.resize(st.load_image(CONTENT), (60, 90)), st.resize(st.load_image(STYLE), (70, 80)))
+    return (st.resize(cli.load_image(CONTENT), (60, 90)), st.resize(cli.load_image(STYLE), (70, 80)))
 
 
 def mean_and_covariance(image):
@@ -73,7 +74,7 @@ def test_a_run_that_keeps_the_photos_colours_has_exactly_its_colour_channels(tmp
                       "--output", str(output)])
     assert status == 0, capsys.readouterr().err
     result = iio.imread(output)
-    photo = st.resize(st.load_image(CONTENT), result.shape[:2])
+    photo = st.resize(cli.load_image(CONTENT), result.shape[:2])
     inside = ((result > 0) & (result < 255)).all(axis=-1)  # clipping moves colour, rightly
     assert inside.mean() > 0.9
     difference = np.abs(yiq(result)[..., 1:] - yiq(photo)[..., 1:])[inside]
@@ -103,9 +104,10 @@ def build(weights_path, masks, fast=True, layers=st.STYLE_LAYERS, content_weight
                                                SHAPE) for _ in range(3))
     st.K.clear_session()
     styles = [style_a, style_b][:len(masks) if masks else 1]
-    return st.build_loss_and_grads(content, styles, weights_path, fast=fast,
-                                   style_layers=layers, content_weight=content_weight,
-                                   tv_weight=tv_weight, style_masks=masks, style_blend=blend)
+    settings = st.LossSettings(content_weight=content_weight, tv_weight=tv_weight,
+                               style_layers=tuple(layers), style_blend=blend,
+                               style_masks=masks, fast=fast)
+    return st.build_loss_and_grads(content, styles, weights_path, settings)
 
 
 def evaluate(graph):

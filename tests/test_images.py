@@ -3,6 +3,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+import command_line as cli
 import style_transfer as st
 
 
@@ -41,8 +42,8 @@ def test_result_shape_keeps_the_aspect_ratio_with_size_as_the_longer_side():
 def test_save_image_writes_a_complete_file_and_leaves_no_partial(tmp_path):
     image = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
     target = tmp_path / "new" / "folder" / "out.png"
-    st.save_image(target, image)
-    np.testing.assert_array_equal(st.load_image(target), image)
+    cli.save_image(target, image)
+    np.testing.assert_array_equal(cli.load_image(target), image)
     assert [p.name for p in target.parent.iterdir()] == ["out.png"]
 
 
@@ -50,23 +51,23 @@ def test_a_full_disk_keeps_the_old_file_and_leaves_no_partial(tmp_path, monkeypa
     import errno
     target = tmp_path / "out.png"
     old = np.zeros((4, 5, 3), dtype=np.uint8)
-    st.save_image(target, old)
+    cli.save_image(target, old)
 
     def disk_full(self, data):
         self.open("wb").write(data[: len(data) // 2])  # half of it lands, then the disk is full
         raise OSError(errno.ENOSPC, "No space left on device", str(self))
     monkeypatch.setattr(type(target), "write_bytes", disk_full)
     with pytest.raises(OSError):
-        st.save_image(target, np.full((4, 5, 3), 200, dtype=np.uint8))
-    np.testing.assert_array_equal(st.load_image(target), old)
+        cli.save_image(target, np.full((4, 5, 3), 200, dtype=np.uint8))
+    np.testing.assert_array_equal(cli.load_image(target), old)
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
 
 
 def test_upper_case_extensions_and_gifs_are_written(tmp_path):
     image = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
-    st.save_image(tmp_path / "out.PNG", image)
-    np.testing.assert_array_equal(st.load_image(tmp_path / "out.PNG"), image)
-    st.save_image(tmp_path / "run.gif", [image, 255 - image])
+    cli.save_image(tmp_path / "out.PNG", image)
+    np.testing.assert_array_equal(cli.load_image(tmp_path / "out.PNG"), image)
+    cli.save_image(tmp_path / "run.gif", [image, 255 - image])
     assert iio.improps(tmp_path / "run.gif").shape == (2, 4, 5, 3)
 
 
@@ -102,14 +103,15 @@ def test_init_content_starts_at_the_photo():
 
 def test_init_from_a_file(tmp_path):
     picture = np.full((10, 10, 3), 77, dtype=np.uint8)
-    st.save_image(tmp_path / "start.png", picture)
-    start = st.starting_image(str(tmp_path / "start.png"), picture, [picture], (5, 5), None)
+    cli.save_image(tmp_path / "start.png", picture)
+    start = st.starting_image(st.read_start(str(tmp_path / "start.png")), picture, [picture],
+                               (5, 5), None)
     np.testing.assert_array_equal(st.deprocess(start.ravel(), (5, 5)), picture[:5, :5])
 
 
 def test_comparison_sheet_scales_each_image_to_the_result_height():
     a = np.zeros((10, 20, 3), dtype=np.uint8)
     b = np.full((30, 30, 3), 200, dtype=np.uint8)
-    sheet = st.comparison_sheet([a, b], 10)
+    sheet = cli.comparison_sheet([a, b], 10)
     assert sheet.shape == (10, 20 + 8 + 10, 3)
     assert (sheet[:, 20:28] == 255).all() and (sheet[:, 28:] == 200).all()

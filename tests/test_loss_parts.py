@@ -20,8 +20,8 @@ def test_the_parts_sum_to_the_loss_and_total_variation_is_numpys(weights_path, f
     content, style_a, style_b = (st.preprocess(rng.integers(0, 256, SHAPE + (3,), np.uint8),
                                                SHAPE) for _ in range(3))
     st.K.clear_session()
-    graph = st.build_loss_and_grads(content, [style_a, style_b], weights_path, fast=fast,
-                                    style_blend=[3, 1], tv_weight=0.7)
+    graph = st.build_loss_and_grads(content, [style_a, style_b], weights_path,
+                                    st.LossSettings(fast=fast, style_blend=(3, 1), tv_weight=0.7))
     x = st.random_start(SHAPE, seed=1)
     loss, _, *parts = graph.f_outputs([x])
     parts = dict(zip(graph.parts, map(float, parts)))

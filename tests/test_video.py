@@ -13,6 +13,7 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
+import command_line as cli
 import style_transfer as st
 import style_video as sv
 from conftest import ROOT, as_from_a_terminal
@@ -179,7 +180,8 @@ def temporal_painter(weights_path):
     args = sv.parse_args(["clip.mp4", STYLE, "--temporal-weight", "2.5", "--fast"])
     args.weights_path = weights_path
     frame = texture(32, 32, seed=1)
-    painter = sv.VideoPainter(frame, [texture(32, 32, seed=2)], weights_path, args)
+    painter = sv.VideoPainter(frame, [texture(32, 32, seed=2)], weights_path,
+                              st.loss_settings(args), args.temporal_weight, cli.StopRequests())
     yield painter
     st.K.clear_session()
 
@@ -189,12 +191,12 @@ def test_temporal_loss_is_zero_on_the_warped_frame_and_masked_pixels_get_no_grad
     graph = temporal_painter.graph
     assert graph.parts[-1] == "temporal"
     # Scaled like the content weight, to mean what it means at 512 px: 32 px is 16x shorter.
-    assert temporal_painter.temporal_weight == 2.5
+    assert temporal_painter.temporal.weight == 2.5
     weight = 2.5 * 16 ** 2
     rng = np.random.default_rng(0)
     previous = rng.uniform(-100, 100, (1, 32, 32, 3)).astype(np.float32)
     mask = (rng.uniform(size=(32, 32)) > 0.4).astype(np.float32)
-    graph.set_previous(previous, mask)
+    temporal_painter.temporal.set_previous(previous, mask)
     at_previous = graph.f_outputs([previous])
     assert float(at_previous[-1]) == 0.0
 
@@ -202,7 +204,7 @@ def test_temporal_loss_is_zero_on_the_warped_frame_and_masked_pixels_get_no_grad
     with_mask = graph.f_outputs([x])
     expected = weight * np.sum(mask[None, :, :, None] * (x.astype(np.float64) - previous) ** 2)
     assert float(with_mask[-1]) == pytest.approx(expected, rel=1e-5)
-    graph.set_previous(previous, np.zeros_like(mask))
+    temporal_painter.temporal.set_previous(previous, np.zeros_like(mask))
     without = graph.f_outputs([x])
     assert float(without[-1]) == 0.0
     # Same content, style and smoothness gradient; the temporal term adds 2 w c (x - previous).
@@ -270,7 +272,7 @@ def test_an_mp4_keeps_the_clips_sound(tmp_path):
 def test_a_folder_of_frames_is_read_in_name_order(tmp_path):
     frames = panning_frames(11, shape=(32, 48))
     for i, frame in enumerate(frames):
-        st.save_image(tmp_path / f"f{i + 1}.png", frame)  # f10 after f9, not after f1
+        cli.save_image(tmp_path / f"f{i + 1}.png", frame)  # f10 after f9, not after f1
     (tmp_path / "notes.txt").write_text("not a frame")
     clip = sv.read_clip(tmp_path, 48, max_frames=4)
     assert clip.total == 11 and len(clip.frames) == 4 and clip.fps == sv.FOLDER_FPS
@@ -348,8 +350,8 @@ def test_preserve_color_keeps_the_clips_colours_and_chains_on_the_painting(tmp_p
     folder = tmp_path / "colours_frames"
     contents = sv.read_clip(clip, 48).frames
     for index in range(2):
-        shown = st.load_image(sv.frame_path(folder, index))
-        painted = st.load_image(sv.frame_path(sv.style_colours_folder(folder), index))
+        shown = cli.load_image(sv.frame_path(folder, index))
+        painted = cli.load_image(sv.frame_path(sv.style_colours_folder(folder), index))
         # YIQ: the painting's brightness (Y), the clip's colour (I and Q), up to rounding,
         # except where a colour fell outside RGB and was clipped to 0 or 255.
         yiq = lambda image: image.astype(float) @ st.RGB_TO_YIQ.T
@@ -371,7 +373,7 @@ def test_the_stills_colour_modes_work_for_video(tmp_path, clip, mode):
     contents = sv.read_clip(clip, 48).frames
     yiq = lambda image: image.astype(float) @ st.RGB_TO_YIQ.T
     for index in range(2):
-        shown = st.load_image(sv.frame_path(folder, index))
+        shown = cli.load_image(sv.frame_path(folder, index))
         if mode == "luminance":  # painted in brightness, then the clip's colours put back
             assert sv.frame_path(sv.style_colours_folder(folder), index).exists()
             unclipped = np.all((shown > 0) & (shown < 255), axis=-1)
@@ -404,8 +406,8 @@ def make_bad_input(tmp_path, kind):
     elif kind == "mixed sizes":
         path = tmp_path / "frames"
         path.mkdir()
-        st.save_image(path / "1.png", texture(32, 48))
-        st.save_image(path / "2.png", texture(40, 48))
+        cli.save_image(path / "1.png", texture(32, 48))
+        cli.save_image(path / "2.png", texture(40, 48))
     elif kind == "missing":
         path = tmp_path / "nowhere.mp4"
     elif kind == "too thin":  # 48 px wide is only 8 px high: VGG16 needs 32

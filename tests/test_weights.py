@@ -4,6 +4,7 @@ import pytest
 from onnx import helper, numpy_helper
 
 import build_weights
+import command_line as cli
 import style_transfer as st
 
 
@@ -40,7 +41,7 @@ def test_the_weights_in_use_are_imagenets(imagenet):
 
 
 def test_the_up_front_check_accepts_the_real_weights(weights_path):
-    st.check_weights_file(weights_path, "VGG16 weights")  # raises if it would refuse them
+    cli.check_weights_file(weights_path, "VGG16 weights", st.vgg16_weight_shapes())  # raises if it would refuse them
 
 
 def test_builder_writes_a_file_keras_loads_with_the_same_values(imagenet, tmp_path):
@@ -82,9 +83,9 @@ def test_no_download_and_no_local_copy_says_what_to_run(tmp_path, monkeypatch):
     def offline(*args, **kwargs):
         raise Exception("URL fetch failure: Name or service not known")
 
-    monkeypatch.setattr(st, "get_file", offline)
-    monkeypatch.setattr(st, "LOCAL_WEIGHTS", tmp_path / "missing.h5")
-    with pytest.raises(st.UserError, match="make weights"):
+    monkeypatch.setattr(cli, "get_file", offline)
+    monkeypatch.setattr(cli, "LOCAL_WEIGHTS", tmp_path / "missing.h5")
+    with pytest.raises(cli.UserError, match="make weights"):
         st.resolve_weights("imagenet")
 
 
@@ -94,8 +95,8 @@ def test_a_built_copy_is_used_without_downloading(tmp_path, monkeypatch, weights
 
     built = tmp_path / "built.h5"
     built.symlink_to(weights_path)
-    monkeypatch.setattr(st, "get_file", offline)
-    monkeypatch.setattr(st, "LOCAL_WEIGHTS", built)
+    monkeypatch.setattr(cli, "get_file", offline)
+    monkeypatch.setattr(cli, "LOCAL_WEIGHTS", built)
     assert st.resolve_weights("imagenet") == built
 
 
@@ -106,25 +107,25 @@ def keras_download(tmp_path, monkeypatch, weights_path):
     import hashlib
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     (tmp_path / "home" / ".keras").mkdir(parents=True)  # else Keras falls back to /tmp/.keras
-    monkeypatch.setattr(st, "LOCAL_WEIGHTS", tmp_path / "not-built.h5")
-    monkeypatch.setattr(st, "WEIGHTS_URL", weights_path.resolve().as_uri())
+    monkeypatch.setattr(cli, "LOCAL_WEIGHTS", tmp_path / "not-built.h5")
+    monkeypatch.setattr(cli, "WEIGHTS_URL", weights_path.resolve().as_uri())
     md5 = hashlib.md5(weights_path.read_bytes()).hexdigest()
-    return tmp_path / "home" / ".keras" / "models" / st.WEIGHTS_NAME, md5
+    return tmp_path / "home" / ".keras" / "models" / cli.WEIGHTS_NAME, md5
 
 
 def test_a_downloaded_copy_is_checked_against_the_published_hash(keras_download, monkeypatch):
     cached, md5 = keras_download
     # Our built copy is the same numbers in another file, so Keras' own MD5 refuses it ...
-    with pytest.raises(st.UserError, match="could not download.*make weights"):
+    with pytest.raises(cli.UserError, match="could not download.*make weights"):
         st.resolve_weights("imagenet")
     # ... and a file with the published hash is taken.
-    monkeypatch.setattr(st, "WEIGHTS_MD5", md5)
+    monkeypatch.setattr(cli, "WEIGHTS_MD5", md5)
     assert st.resolve_weights("imagenet") == cached
 
 
 def test_a_cached_copy_cut_short_is_fetched_again(keras_download, monkeypatch, weights_path):
     cached, md5 = keras_download
-    monkeypatch.setattr(st, "WEIGHTS_MD5", md5)
+    monkeypatch.setattr(cli, "WEIGHTS_MD5", md5)
     cached.parent.mkdir(parents=True)
     cached.write_bytes(weights_path.read_bytes()[:1_000_000])
     assert st.resolve_weights("imagenet") == cached
@@ -132,5 +133,5 @@ def test_a_cached_copy_cut_short_is_fetched_again(keras_download, monkeypatch, w
 
 
 def test_a_weights_path_that_does_not_exist_is_a_usage_error(tmp_path):
-    with pytest.raises(st.UserError, match="--weights"):
+    with pytest.raises(cli.UserError, match="--weights"):
         st.resolve_weights(str(tmp_path / "missing.h5"))

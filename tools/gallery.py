@@ -31,6 +31,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import command_line as cli  # noqa: E402
 import style_transfer as st  # noqa: E402
 
 PHOTO = ROOT / "images" / "chelsea.png"
@@ -54,7 +55,7 @@ def paint(name, *argv, size=192):
     """One run of the command line; returns its picture. Output goes to output/gallery/."""
     output = RUNS / f"{name}.png"
     if REUSE and output.exists():
-        return st.load_image(output)
+        return cli.load_image(output)
     began = time.time()
     with contextlib.redirect_stdout(io.StringIO()) as said:
         status = st.main([*map(str, argv), "--fast", "--seed", "0", "--no-extras",
@@ -65,7 +66,7 @@ def paint(name, *argv, size=192):
                          f"{said.getvalue()}")
     loss = [line for line in said.getvalue().splitlines() if line.startswith("Iteration")][-1]
     print(f"  {name}: {time.time() - began:.0f} s, {loss.split(';')[0]}", flush=True)
-    return st.load_image(output)
+    return cli.load_image(output)
 
 
 # -- laying out panels --------------------------------------------------------------------------
@@ -116,15 +117,15 @@ def sheet(rows):
 
 def save(name, image):
     DOCS.mkdir(exist_ok=True)
-    st.save_image(DOCS / name, image)
+    cli.save_image(DOCS / name, image)
     print(f"Wrote docs/{name} ({image.shape[1]}x{image.shape[0]})", flush=True)
 
 
 # -- the sheets ---------------------------------------------------------------------------------
 def knobs(size):
     """The weights, the content layer, the start, and the bold recipe."""
-    photo = st.resize(st.load_image(PHOTO), st.result_shape(st.load_image(PHOTO), size))
-    painting = st.resize(st.load_image(SWIRLS), photo.shape[:2])
+    photo = st.resize(cli.load_image(PHOTO), st.result_shape(cli.load_image(PHOTO), size))
+    painting = st.resize(cli.load_image(SWIRLS), photo.shape[:2])
     rows = [[labelled(photo, "the photo"), labelled(painting, "the painting")]]
     for style_weight in [1, 5, 25]:
         rows.append([labelled(paint(f"weights_c{content}_s{style_weight}", PHOTO, SWIRLS,
@@ -172,11 +173,11 @@ def circle_masks(shape):
 
 
 def regions(size):
-    photo = st.load_image(PHOTO)
+    photo = cli.load_image(PHOTO)
     inside, outside = circle_masks(photo.shape[:2])
     RUNS.mkdir(parents=True, exist_ok=True)
-    st.save_image(RUNS / "mask_disc.png", np.repeat(inside[:, :, None], 3, axis=2))
-    st.save_image(RUNS / "mask_outside.png", np.repeat(outside[:, :, None], 3, axis=2))
+    cli.save_image(RUNS / "mask_disc.png", np.repeat(inside[:, :, None], 3, axis=2))
+    cli.save_image(RUNS / "mask_outside.png", np.repeat(outside[:, :, None], 3, axis=2))
     result = paint("regions", PHOTO, SWIRLS, MOSAIC, "--style-masks", RUNS / "mask_disc.png",
                    RUNS / "mask_outside.png", size=size)
     shape = result.shape[:2]
@@ -203,7 +204,7 @@ def big(size):
     save("big_coarse_to_fine_crop.png", picture[top:top + 320, left:left + 320])
     # The first stage's last picture (256 px, 10 iterations): the final one should be this,
     # sharper, not another painting.
-    first = st.load_image(RUNS / "big_coarse_to_fine_iterations" / "iteration_010.png")
+    first = cli.load_image(RUNS / "big_coarse_to_fine_iterations" / "iteration_010.png")
     save("big_coarse_to_fine_stage1.png", first)
 
 
