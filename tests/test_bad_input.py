@@ -9,31 +9,13 @@ import pytest
 from PIL import Image
 
 import style_transfer as st
-from conftest import ROOT
-
-CONTENT = str(ROOT / "images" / "chelsea.png")
-STYLE = str(ROOT / "images" / "swirls.png")
-
-
-def main_says(argv, capsys):
-    """Run the command line in-process; return (exit status, stderr lines)."""
-    try:
-        status = st.main(argv)
-    except SystemExit as exit_:  # argparse's usage errors
-        status = exit_.code
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return status, err.strip().splitlines()
+from helpers import CONTENT, ROOT, STYLE, assert_one_line_error, main_says
 
 
 def assert_refused(path, capsys, tmp_path, *words):
     output = tmp_path / "never.png"
     status, lines = main_says([str(path), STYLE, "--output", str(output)], capsys)
-    assert status == 2
-    assert len(lines) == 1, lines
-    assert str(path) in lines[0]
-    for word in words:
-        assert word in lines[0]
+    assert_one_line_error(status, lines, str(path), *words)
     assert not output.exists()
 
 
@@ -343,8 +325,7 @@ def test_output_naming_a_folder_with_a_slash_is_refused(tmp_path, capsys, exists
 
 def refused_output(argv, capsys):
     status, lines = main_says([CONTENT, *argv], capsys)
-    assert status == 2 and len(lines) == 1 and "--output" in lines[0]
-    return lines[0]
+    return assert_one_line_error(status, lines, "--output")
 
 
 def test_output_onto_the_init_image_is_refused(tmp_path, capsys):
@@ -484,11 +465,10 @@ def weights_refused(path, capsys, tmp_path):
     status = st.main([CONTENT, STYLE, "--size", "64", "--weights", str(path),
                       "--output", str(tmp_path / "o.png")])
     out, err = capsys.readouterr()
-    assert status == 2 and "Traceback" not in err
     assert "Painting" not in out
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: --weights {path}:")
-    return lines[0]
+    line = assert_one_line_error(status, err)
+    assert line.startswith(f"error: --weights {path}:")
+    return line
 
 
 def test_a_weights_folder(tmp_path, capsys):

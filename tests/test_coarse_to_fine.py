@@ -1,8 +1,8 @@
 """Coarse-to-fine painting (--scales) and --style-scale: the ladder, the hand-over between
 stages, weights that mean the same at every size, and the paintings' size."""
 import re
-import subprocess
-import sys
+import signal
+import time
 
 import imageio.v3 as iio
 import numpy as np
@@ -10,11 +10,7 @@ import pytest
 from PIL import Image
 
 import style_transfer as st
-from conftest import ROOT, as_from_a_terminal
-
-SCRIPT = str(ROOT / "style_transfer.py")
-CONTENT = str(ROOT / "images" / "chelsea.png")
-STYLE = str(ROOT / "images" / "swirls.png")
+from helpers import CONTENT, STYLE, Child, run_script
 
 
 def parse(*argv):
@@ -205,9 +201,8 @@ def test_each_stage_starts_from_the_last_ones_picture_resized(tmp_path, square_p
 def test_a_tiny_32_to_64_run_starts_its_second_stage_below_a_noise_start(tmp_path,
                                                                          square_photo):
     def painted(*argv):
-        result = subprocess.run([sys.executable, SCRIPT, str(square_photo), STYLE, "--fast",
-                                 "--seed", "0", "--no-extras", *argv], capture_output=True,
-                                text=True, timeout=300, cwd=ROOT)
+        result = run_script(str(square_photo), STYLE, "--fast", "--seed", "0", "--no-extras",
+                            *argv, timeout=300)
         assert result.returncode == 0, result.stderr
         return result.stdout
 
@@ -244,22 +239,16 @@ def test_a_2048_px_fast_picture_passes_the_check_on_a_24_gb_machine(monkeypatch)
         st.check_size(photo, [256, 512, 1024, 2048], batch=2 + 1)  # the tutorial's batch
 
 
+
 def test_ctrl_c_in_a_later_stage_keeps_that_stages_best_picture(tmp_path):
-    import signal
-    import time
     output = tmp_path / "stopped.png"
-    process = subprocess.Popen(
-        [sys.executable, SCRIPT, CONTENT, STYLE, "--scales", "48", "96", "--iterations", "1",
-         "500", "--fast", "--output", str(output)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-        preexec_fn=as_from_a_terminal)
-    for line in process.stdout:
-        if line.startswith("Stage start"):  # stage 2 has made its first evaluation
-            break
+    process = Child.script(CONTENT, STYLE, "--scales", "48", "96", "--iterations", "1", "500",
+                           "--fast", "--output", str(output))
+    process.read_until("Stage start", timeout=240)  # stage 2 has made its first evaluation
     time.sleep(1.0)
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=120)
-    assert process.returncode == 130
+    status, _, err = process.finish(timeout=120)
+    assert status == 130
     lines = err.strip().splitlines()
     assert len(lines) == 1, lines
     assert f"the best image so far is in {output} (96x64 px" in lines[0]

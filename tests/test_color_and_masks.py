@@ -4,11 +4,7 @@ import numpy as np
 import pytest
 
 import style_transfer as st
-from conftest import ROOT
-
-CONTENT = str(ROOT / "images" / "chelsea.png")
-STYLE = str(ROOT / "images" / "swirls.png")
-MOSAIC = str(ROOT / "images" / "mosaic.png")
+from helpers import CONTENT, MOSAIC, STYLE, main_says
 
 
 @pytest.fixture(scope="module")
@@ -175,20 +171,10 @@ def write_mask(path, array):
     return str(path)
 
 
-def run_main(argv, capsys):
-    try:
-        status = st.main(argv)
-    except SystemExit as exit_:
-        status = exit_.code
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return status, captured.err.strip().splitlines()
-
-
 def test_a_mask_count_that_does_not_match_the_paintings_is_a_usage_error(tmp_path, capsys):
     mask = write_mask(tmp_path / "m.png", np.full((30, 45), 255))
-    status, err = run_main([CONTENT, STYLE, MOSAIC, "--style-masks", mask,
-                            "--output", str(tmp_path / "o.png")], capsys)
+    status, err = main_says([CONTENT, STYLE, MOSAIC, "--style-masks", mask,
+                             "--output", str(tmp_path / "o.png")], capsys)
     assert status == 2 and len(err) == 1 and "--style-masks: got 1 mask for 2 style images" in err[0]
 
 
@@ -201,8 +187,8 @@ def test_a_mask_that_is_not_an_image_or_is_all_black_is_refused(tmp_path, capsys
         write_mask(path, np.zeros((30, 45)))
     else:
         path.write_bytes(content)
-    status, err = run_main([CONTENT, STYLE, "--style-masks", str(path),
-                            "--output", str(tmp_path / "o.png")], capsys)
+    status, err = main_says([CONTENT, STYLE, "--style-masks", str(path),
+                             "--output", str(tmp_path / "o.png")], capsys)
     assert status == 2 and len(err) == 1
     assert err[0].startswith(f"error: --style-masks {path}") and words in err[0]
     assert not (tmp_path / "o.png").exists()
@@ -216,11 +202,11 @@ def test_a_masked_two_painting_run_coarse_to_fine_warns_about_a_stretched_mask(t
     wide = np.zeros((100, 400))
     wide[50:] = 255  # the bottom half, at another aspect ratio
     output = tmp_path / "split.png"
-    status, err = run_main([CONTENT, STYLE, MOSAIC, "--style-masks",
-                            write_mask(tmp_path / "top.png", top),
-                            write_mask(tmp_path / "wide.png", wide),
-                            "--scales", "48", "64", "--iterations", "1", *graph,
-                            "--no-extras", "--output", str(output)], capsys)
+    status, err = main_says([CONTENT, STYLE, MOSAIC, "--style-masks",
+                             write_mask(tmp_path / "top.png", top),
+                             write_mask(tmp_path / "wide.png", wide),
+                             "--scales", "48", "64", "--iterations", "1", *graph,
+                             "--no-extras", "--output", str(output)], capsys)
     assert status == 0, err
     assert len(err) == 1 and err[0].startswith(f"warning: --style-masks {tmp_path / 'wide.png'}")
     assert "stretched" in err[0]

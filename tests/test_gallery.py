@@ -5,7 +5,7 @@ from scipy import ndimage
 
 import gallery
 import style_transfer as st
-from conftest import ROOT
+from helpers import ROOT
 
 
 def panels(image):

@@ -6,12 +6,9 @@ import numpy as np
 import pytest
 
 import style_transfer as st
-from conftest import ROOT
+from helpers import CONTENT, MOSAIC, STYLE
 
 SHAPE = (32, 40)
-CONTENT = str(ROOT / "images" / "chelsea.png")
-STYLE = str(ROOT / "images" / "swirls.png")
-MOSAIC = str(ROOT / "images" / "mosaic.png")
 
 
 @pytest.mark.parametrize("fast", [False, True])

@@ -9,9 +9,9 @@ import jupytext
 import nbformat
 
 import lesson_notebook
+from helpers import ROOT
 from lesson_notebook import NOTEBOOK, SOURCE
 
-ROOT = SOURCE.parent.parent
 REGENERATE = "run `make notebook-outputs` and commit both files"
 
 

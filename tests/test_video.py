@@ -4,7 +4,6 @@ import json
 import math
 import re
 import signal
-import subprocess
 import sys
 import time
 
@@ -15,10 +14,8 @@ import pytest
 
 import style_transfer as st
 import style_video as sv
-from conftest import ROOT, as_from_a_terminal
+from helpers import STYLE, VIDEO_SCRIPT, Child, assert_one_line_error, run
 
-SCRIPT = str(ROOT / "style_video.py")
-STYLE = str(ROOT / "images" / "swirls.png")
 QUICK = ["--size", "48", "--iterations", "1", "--later-iterations", "1", "--fast"]
 
 
@@ -42,8 +39,8 @@ def panning_frames(count, shape=(32, 48), step=2, seed=0):
 
 
 def probe(path):
-    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
-                          capture_output=True, text=True).stderr
+    return run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+               timeout=60).stderr
 
 
 def decoded_frames(path):
@@ -59,16 +56,6 @@ def clip(tmp_path_factory):
     path = tmp_path_factory.mktemp("clip") / "pan.mp4"
     sv.write_video(path, panning_frames(3), 6)
     return path
-
-
-def one_line_error(capsys, status, *words):
-    err = capsys.readouterr().err
-    assert status == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    for word in words:
-        assert word in lines[0], lines[0]
-    return lines[0]
 
 
 # --- 1. flow and warp -----------------------------------------------------------------------
@@ -254,10 +241,10 @@ def test_writing_and_reading_a_clip_round_trips_frames_size_and_rate(tmp_path, s
 
 def test_an_mp4_keeps_the_clips_sound(tmp_path):
     source = tmp_path / "with_sound.mp4"
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
-                    "testsrc=size=48x32:rate=10", "-f", "lavfi", "-i", "sine=frequency=440",
-                    "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
-                    str(source)], check=True)
+    run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+         "testsrc=size=48x32:rate=10", "-f", "lavfi", "-i", "sine=frequency=440",
+         "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(source)],
+        timeout=60, check=True)
     clip = sv.read_clip(source, 48)
     assert clip.has_audio and len(clip.frames) == 10 and clip.fps == 10
     sv.write_video(tmp_path / "painted.mp4", clip.frames[:5], clip.fps, audio_from=source)
@@ -335,7 +322,8 @@ def test_running_again_resumes_after_the_last_finished_frame(tmp_path, clip, cap
 
     # Other settings would mix two paintings in one film: refused, unless --fresh.
     status = sv.main([str(clip), STYLE, *QUICK, "--tv-weight", "2", "--output", str(output)])
-    one_line_error(capsys, status, "--tv-weight 1.0 then, 2.0 now", "--fresh")
+    assert_one_line_error(status, capsys.readouterr().err, "--tv-weight 1.0 then, 2.0 now",
+                          "--fresh")
     assert sv.main([str(clip), STYLE, *QUICK, "--tv-weight", "2", "--fresh",
                     "--output", str(output)]) == 0
     assert re.findall(r"Frame (\d)/3: loss", capsys.readouterr().out) == ["1", "2", "3"]
@@ -389,8 +377,8 @@ def make_bad_input(tmp_path, kind):
         path.write_text("this is not a film\n")
     elif kind == "sound":
         path = tmp_path / "tone.wav"
-        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
-                        "sine=frequency=440", "-t", "0.5", str(path)], check=True)
+        run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+             "sine=frequency=440", "-t", "0.5", str(path)], timeout=60, check=True)
     elif kind == "cut short":  # the header says H.264 frames follow; they were cut off
         whole = tmp_path / "whole.mp4"
         sv.write_video(whole, panning_frames(8, shape=(64, 96)), 8)
@@ -426,7 +414,7 @@ def make_bad_input(tmp_path, kind):
 def test_bad_clips_are_one_line_and_status_2(tmp_path, capsys, kind, words):
     path = make_bad_input(tmp_path, kind)
     status = sv.main([str(path), STYLE, *QUICK, "--output", str(tmp_path / "out.mp4")])
-    one_line_error(capsys, status, *words)
+    assert_one_line_error(status, capsys.readouterr().err, *words)
     assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "out_frames").exists()
 
 
@@ -438,21 +426,20 @@ def test_bad_clips_are_one_line_and_status_2(tmp_path, capsys, kind, words):
 def test_bad_outputs_are_one_line_and_status_2(tmp_path, clip, capsys, options, words):
     options = [o.format(tmp=tmp_path, clip=clip) for o in options]
     status = sv.main([str(clip), STYLE, *QUICK, *options])
-    one_line_error(capsys, status, *words)
+    assert_one_line_error(status, capsys.readouterr().err, *words)
 
 
 def test_a_bad_option_is_a_usage_line(capsys):
     with pytest.raises(SystemExit) as stop:
         sv.main(["clip.mp4", STYLE, "--start", "sideways"])
-    one_line_error(capsys, stop.value.code, "--start", "invalid choice")
+    assert_one_line_error(stop.value.code, capsys.readouterr().err, "--start", "invalid choice")
 
 
 # --- 8. the real program: exit statuses and Ctrl-C ------------------------------------------
 def test_not_a_video_exits_2_with_one_line(tmp_path):
     path = make_bad_input(tmp_path, "text")
-    result = subprocess.run([sys.executable, SCRIPT, str(path), STYLE, "--output",
-                             str(tmp_path / "out.mp4")], capture_output=True, text=True,
-                            timeout=120, cwd=ROOT)
+    result = run([sys.executable, VIDEO_SCRIPT, str(path), STYLE, "--output",
+                  str(tmp_path / "out.mp4")], timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"error: {path}: not a video ffmpeg can read (Invalid data found when processing "
@@ -460,14 +447,12 @@ def test_not_a_video_exits_2_with_one_line(tmp_path):
 
 
 def test_ctrl_c_while_starting_is_one_line(tmp_path, clip):
-    process = subprocess.Popen([sys.executable, SCRIPT, str(clip), STYLE, "--output",
-                                str(tmp_path / "out.mp4")], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                               preexec_fn=as_from_a_terminal)
+    process = Child.script(str(clip), STYLE, "--output", str(tmp_path / "out.mp4"),
+                           script=VIDEO_SCRIPT)
     time.sleep(0.5)  # numpy, scipy or TensorFlow are loading
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130
+    status, _, err = process.finish(timeout=60)
+    assert status == 130
     assert err.strip().splitlines() == [
         "Interrupted before painting started: nothing new was saved"]
 
@@ -476,19 +461,12 @@ def test_ctrl_c_writes_the_video_of_the_frames_done_and_exits_130(tmp_path):
     clip = tmp_path / "six.mp4"
     sv.write_video(clip, panning_frames(6), 6)
     output = tmp_path / "stopped.mp4"
-    process = subprocess.Popen(
-        [sys.executable, SCRIPT, str(clip), STYLE, *QUICK, "--start", "noise",
-         "--iterations", "2", "--output", str(output)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-        preexec_fn=as_from_a_terminal)
-    deadline = time.time() + 120
-    for line in process.stdout:
-        if line.startswith("Frame 2/6"):
-            break
-        assert time.time() < deadline, "the run never finished frame 2"
+    process = Child.script(str(clip), STYLE, *QUICK, "--start", "noise", "--iterations", "2",
+                           "--output", str(output), script=VIDEO_SCRIPT)
+    process.read_until("Frame 2/6", timeout=120)
     process.send_signal(signal.SIGINT)  # inside frame 3
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    status, _, err = process.finish(timeout=60)
+    assert status == 130, err
     assert "Traceback" not in err
     finished = len(list((tmp_path / "stopped_frames").glob("frame_*.png")))
     assert 2 <= finished < 6
