@@ -175,11 +175,16 @@ def test_temporal_loss_is_zero_on_the_warped_frame_and_masked_pixels_get_no_grad
         temporal_painter):
     graph = temporal_painter.graph
     assert graph.parts[-1] == "temporal"
-    # Scaled like the content weight, to mean what it means at 512 px: 32 px is 16x shorter.
-    assert temporal_painter.temporal_weight == 2.5
+    # Scaled like the content weight, to mean what it means at 512 px: 32 px is 16x shorter,
+    # so --temporal-weight 2.5 weighs each squared difference 2.5 * 16**2 here. Measured
+    # through the graph: a picture 1 away from the previous frame in every pixel and channel,
+    # all of it trusted, costs that weight once for each of its 32 * 32 * 3 numbers.
     weight = 2.5 * 16 ** 2
     rng = np.random.default_rng(0)
     previous = rng.uniform(-100, 100, (1, 32, 32, 3)).astype(np.float32)
+    graph.set_previous(previous, np.ones((32, 32), np.float32))
+    one_off = graph.f_outputs([previous + np.float32(1)])
+    assert float(one_off[-1]) == pytest.approx(weight * 32 * 32 * 3, rel=1e-4)
     mask = (rng.uniform(size=(32, 32)) > 0.4).astype(np.float32)
     graph.set_previous(previous, mask)
     at_previous = graph.f_outputs([previous])
