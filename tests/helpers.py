@@ -24,6 +24,33 @@ STYLE = str(IMAGES / "swirls.png")
 MOSAIC = str(IMAGES / "mosaic.png")
 
 
+# --- memory, measured ------------------------------------------------------------------------
+# What one graph really takes, for checking style_transfer's estimate (activation_bytes) against
+# a measured figure rather than against itself. Measured 2026-12-01 on this machine: 2 cores
+# of an Intel Xeon, 23 GB, Linux; Python 3.11.7, TensorFlow 2.21.0. Each figure is the peak RSS
+# (getrusage's ru_maxrss) of a fresh process that builds the graph for the bundled photo and
+# evaluates it twice, above that process's peak before the graph (TensorFlow loaded, VGG16's
+# weights not yet read: MEASURED_BASELINE_GB), in GB of 10**9 bytes; the larger of two runs:
+#     .venv/bin/python tests/measure_memory.py fast 512     (tutorial for the batch of three)
+MEASURED_BASELINE_GB = 0.86
+MEASURED_PEAK_GB = {  # (graph, --size): GB above the baseline
+    ("fast", 512): 0.78,        # 512x341 px, a batch of one (--fast)
+    ("fast", 1024): 2.18,       # 1024x681
+    ("tutorial", 512): 1.95,    # the tutorial's batch of three
+    ("tutorial", 1024): 6.95,
+}
+
+
+def measured_peak_bytes(graph, pixels):
+    """The peak (bytes above the baseline) the measurements give `graph` for a picture of the
+    bundled photo's shape with `pixels` pixels: the straight line through its 512 and
+    1024 px figures (a part that does not grow, VGG16's weights and the graph; a part that
+    grows with the pixel count, the activations)."""
+    small, large = 512 * 341, 1024 * 681
+    low, high = MEASURED_PEAK_GB[graph, 512] * 1e9, MEASURED_PEAK_GB[graph, 1024] * 1e9
+    return low + (high - low) * (pixels - small) / (large - small)
+
+
 # --- the one-line error ---------------------------------------------------------------------
 def main_says(argv, capsys, main=None):
     """Run a command line in this process, as `python style_transfer.py ARGV` would (or

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 import style_transfer as st
-from helpers import CONTENT, STYLE, Child, run_script
+from helpers import (CONTENT, MEASURED_BASELINE_GB, MEASURED_PEAK_GB, STYLE, Child,
+                     run_script)
 
 
 def parse(*argv):
@@ -238,6 +239,24 @@ def test_a_2048_px_fast_picture_passes_the_check_on_a_24_gb_machine(monkeypatch)
     with pytest.raises(st.UserError, match="largest size that fits"):
         st.check_size(photo, [256, 512, 1024, 2048], batch=2 + 1)  # the tutorial's batch
 
+
+@pytest.mark.parametrize("graph, batch", [("fast", 1), ("tutorial", 3)])
+@pytest.mark.parametrize("size", [512, 1024])
+def test_the_memory_estimate_is_within_1_5x_of_the_measured_peak(monkeypatch, graph, batch,
+                                                                   size):
+    # Checked against what a run was measured to take (helpers.MEASURED_PEAK_GB says when,
+    # where and how), not against itself: off by more than 1.5x either way, the check would
+    # refuse sizes that fit, or let through ones that do not.
+    photo = st.load_image(CONTENT)
+    measured = MEASURED_PEAK_GB[graph, size] * 1e9
+    estimate = st.activation_bytes(st.result_shape(photo, size), batch)
+    assert measured / 1.5 <= estimate <= 1.5 * measured, (graph, size, estimate / 1e9)
+    # ... and a machine with less memory free than that run took hears so before the run,
+    # rather than being stopped by the kernel mid-painting.
+    needed = (MEASURED_BASELINE_GB + MEASURED_PEAK_GB[graph, size]) * 1e9
+    monkeypatch.setattr(st, "available_memory", lambda: 0.9 * needed)
+    with pytest.raises(st.UserError, match=f"--size {size}: needs about"):
+        st.check_size(photo, [size], batch=batch)
 
 
 def test_ctrl_c_in_a_later_stage_keeps_that_stages_best_picture(tmp_path):
