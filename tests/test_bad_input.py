@@ -393,6 +393,7 @@ def test_a_web_address_says_to_download_it_first(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("which", ["photo", "painting"])
+@pytest.mark.slow
 def test_a_picture_under_32_pixels_is_scaled_up_with_a_warning(tmp_path, capsys, which):
     tiny = tmp_path / "tiny.png"
     Image.new("RGB", (1, 1), (200, 120, 40)).save(tiny)
@@ -406,6 +407,7 @@ def test_a_picture_under_32_pixels_is_scaled_up_with_a_warning(tmp_path, capsys,
     assert st.load_image(output).shape == ((48, 48, 3) if which == "photo" else (32, 48, 3))
 
 
+@pytest.mark.slow
 def test_a_disk_that_fills_at_the_end_names_the_file_and_what_is_complete(tmp_path, capsys,
                                                                          monkeypatch):
     import errno

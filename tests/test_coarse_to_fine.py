@@ -90,6 +90,7 @@ def upsampled(image):
     return np.asarray(Image.fromarray(image).resize((2 * w, 2 * h), Image.LANCZOS))
 
 
+@pytest.mark.slow
 def test_a_picture_and_its_2x_copy_have_the_same_loss_terms(weights_path):
     # The weights mean what they mean at 512 px at every size: the content and total
     # variation terms of a picture must be what they are for the same pictures enlarged 2x.
@@ -140,6 +141,7 @@ def test_style_scale_resizes_the_paintings_to_that_multiple_of_the_result(monkey
     assert seen["styles"] == [(1, round(43 * 1.5), 64 * 3 // 2, 3)] * 2
 
 
+@pytest.mark.slow
 def test_a_larger_painting_is_compared_per_position(weights_path):
     # A painting tiled 2x2 has four times the positions but the same features at each (bar
     # the seams): once its Gram matrices are scaled to the result's number of positions, the
@@ -171,6 +173,7 @@ def square_photo(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_each_stage_starts_from_the_last_ones_picture_resized(tmp_path, square_photo,
                                                               monkeypatch, capsys):
     starts = []
@@ -199,6 +202,7 @@ def test_each_stage_starts_from_the_last_ones_picture_resized(tmp_path, square_p
     assert len(iio.imread(tmp_path / "painted.gif", index=None)) == 3  # one frame an iteration
 
 
+@pytest.mark.slow
 def test_a_tiny_32_to_64_run_starts_its_second_stage_below_a_noise_start(tmp_path,
                                                                          square_photo):
     def painted(*argv):
@@ -259,6 +263,7 @@ def test_the_memory_estimate_is_within_1_5x_of_the_measured_peak(monkeypatch, gr
         st.check_size(photo, [size], batch=batch)
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_a_later_stage_keeps_that_stages_best_picture(tmp_path):
     output = tmp_path / "stopped.png"
     process = Child.script(CONTENT, STYLE, "--scales", "48", "96", "--iterations", "1", "500",

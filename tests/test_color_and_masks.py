@@ -61,6 +61,7 @@ def test_luminance_only_inputs_are_grey_with_the_photos_brightness_statistics(
 
 
 @pytest.mark.parametrize("mode", ["luminance", "swap"])
+@pytest.mark.slow
 def test_a_run_that_keeps_the_photos_colours_has_exactly_its_colour_channels(tmp_path, mode,
                                                                               capsys):
     output = tmp_path / "grey.png"
@@ -109,6 +110,7 @@ def evaluate(graph):
     return float(outputs[0]), outputs[1][0].astype(np.float64), outputs[2:]
 
 
+@pytest.mark.slow
 def test_an_all_ones_mask_gives_exactly_todays_loss(weights_path):
     loss, grads, _ = evaluate(build(weights_path, None))
     masked_loss, masked_grads, _ = evaluate(build(weights_path, [np.ones(SHAPE)]))
@@ -127,6 +129,7 @@ def test_a_painting_gets_no_gradient_where_its_mask_is_zero(weights_path):
     assert np.abs(grads[:, 22:]).mean() > 0  # where it is white, the painting works
 
 
+@pytest.mark.slow
 def test_two_masks_split_the_picture_between_two_paintings(weights_path):
     left, right = np.zeros(SHAPE), np.zeros(SHAPE)
     left[:, :20], right[:, 20:] = 1, 1
@@ -144,6 +147,7 @@ def test_two_masks_split_the_picture_between_two_paintings(weights_path):
                                atol=1e-6 * np.abs(grads).max())
 
 
+@pytest.mark.slow
 def test_masks_work_the_same_on_the_tutorial_graph_and_the_fast_one(weights_path):
     mask = np.zeros(SHAPE)
     mask[8:24, 10:30] = 1
@@ -195,6 +199,7 @@ def test_a_mask_that_is_not_an_image_or_is_all_black_is_refused(tmp_path, capsys
 
 
 @pytest.mark.parametrize("graph", [["--fast"], ["--restarts"]])  # and the tutorial's graph
+@pytest.mark.slow
 def test_a_masked_two_painting_run_coarse_to_fine_warns_about_a_stretched_mask(tmp_path,
                                                                                capsys, graph):
     top = np.zeros((300, 451))

@@ -224,6 +224,7 @@ def test_temporal_error_is_zero_for_a_painting_that_moves_with_the_clip():
 
 # --- 5. video files in and out --------------------------------------------------------------
 @pytest.mark.parametrize("suffix, fps", [(".mp4", 12.0), (".gif", 10.0), (".gif", 8.0)])
+@pytest.mark.slow
 def test_writing_and_reading_a_clip_round_trips_frames_size_and_rate(tmp_path, suffix, fps):
     frames = panning_frames(5, shape=(32, 48))
     path = tmp_path / f"clip{suffix}"
@@ -244,6 +245,7 @@ def test_writing_and_reading_a_clip_round_trips_frames_size_and_rate(tmp_path, s
         assert "h264" in log and "yuv420p" in log and "Audio" not in log
 
 
+@pytest.mark.slow
 def test_an_mp4_keeps_the_clips_sound(tmp_path):
     source = tmp_path / "with_sound.mp4"
     run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
@@ -285,6 +287,7 @@ def counting(monkeypatch, module, name):
     return calls
 
 
+@pytest.mark.slow
 def test_a_three_frame_clip_builds_the_graph_once(tmp_path, clip, monkeypatch, capsys):
     builds = counting(monkeypatch, st, "build_loss_and_grads")
     networks = counting(monkeypatch, st, "vgg16")
@@ -310,6 +313,7 @@ def test_a_three_frame_clip_builds_the_graph_once(tmp_path, clip, monkeypatch, c
         assert painted.std() > 5  # a picture, not a flat colour
 
 
+@pytest.mark.slow
 def test_running_again_resumes_after_the_last_finished_frame(tmp_path, clip, capsys):
     output = tmp_path / "resumed.gif"
     assert sv.main([str(clip), STYLE, *QUICK, "--frames", "2", "--output", str(output)]) == 0
@@ -334,6 +338,7 @@ def test_running_again_resumes_after_the_last_finished_frame(tmp_path, clip, cap
     assert re.findall(r"Frame (\d)/3: loss", capsys.readouterr().out) == ["1", "2", "3"]
 
 
+@pytest.mark.slow
 def test_preserve_color_keeps_the_clips_colours_and_chains_on_the_painting(tmp_path, clip):
     output = tmp_path / "colours.mp4"
     assert sv.main([str(clip), STYLE, *QUICK, "--frames", "2", "--preserve-color",
@@ -356,6 +361,7 @@ def test_preserve_color_keeps_the_clips_colours_and_chains_on_the_painting(tmp_p
 
 
 @pytest.mark.parametrize("mode", ["luminance", "match-sym"])
+@pytest.mark.slow
 def test_the_stills_colour_modes_work_for_video(tmp_path, clip, mode):
     output = tmp_path / "colours.mp4"
     assert sv.main([str(clip), STYLE, *QUICK, "--frames", "2", "--preserve-color", mode,
@@ -416,6 +422,7 @@ def make_bad_input(tmp_path, kind):
     ("missing", ["nowhere.mp4", "no such file"]),
     ("too thin", ["--size 48", "VGG16 needs at least 32"]),
 ])
+@pytest.mark.slow
 def test_bad_clips_are_one_line_and_status_2(tmp_path, capsys, kind, words):
     path = make_bad_input(tmp_path, kind)
     status = sv.main([str(path), STYLE, *QUICK, "--output", str(tmp_path / "out.mp4")])
@@ -428,6 +435,7 @@ def test_bad_clips_are_one_line_and_status_2(tmp_path, capsys, kind, words):
     (["--output", "{tmp}/out.gif", "--fps", "60"], ["60 frames a second", ".gif"]),
     (["--output", "{clip}"], ["would overwrite the clip"]),
 ])
+@pytest.mark.slow
 def test_bad_outputs_are_one_line_and_status_2(tmp_path, clip, capsys, options, words):
     options = [o.format(tmp=tmp_path, clip=clip) for o in options]
     status = sv.main([str(clip), STYLE, *QUICK, *options])
@@ -441,6 +449,7 @@ def test_a_bad_option_is_a_usage_line(capsys):
 
 
 # --- 8. the real program: exit statuses and Ctrl-C ------------------------------------------
+@pytest.mark.slow
 def test_not_a_video_exits_2_with_one_line(tmp_path):
     path = make_bad_input(tmp_path, "text")
     result = run([sys.executable, VIDEO_SCRIPT, str(path), STYLE, "--output",
@@ -451,6 +460,7 @@ def test_not_a_video_exits_2_with_one_line(tmp_path):
         "input)"]
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_starting_is_one_line(tmp_path, clip):
     process = Child.script(str(clip), STYLE, "--output", str(tmp_path / "out.mp4"),
                            script=VIDEO_SCRIPT)
@@ -462,6 +472,7 @@ def test_ctrl_c_while_starting_is_one_line(tmp_path, clip):
         "Interrupted before painting started: nothing new was saved"]
 
 
+@pytest.mark.slow
 def test_ctrl_c_writes_the_video_of_the_frames_done_and_exits_130(tmp_path):
     clip = tmp_path / "six.mp4"
     sv.write_video(clip, panning_frames(6), 6)
