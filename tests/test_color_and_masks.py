@@ -5,11 +5,7 @@ import pytest
 
 import command_line as cli
 import style_transfer as st
-from conftest import ROOT
-
-CONTENT = str(ROOT / "images" / "chelsea.png")
-STYLE = str(ROOT / "images" / "swirls.png")
-MOSAIC = str(ROOT / "images" / "mosaic.png")
+from helpers import CONTENT, MOSAIC, STYLE, main_says
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +62,7 @@ def test_luminance_only_inputs_are_grey_with_the_photos_brightness_statistics(
 
 
 @pytest.mark.parametrize("mode", ["luminance", "swap"])
+@pytest.mark.slow
 def test_a_run_that_keeps_the_photos_colours_has_exactly_its_colour_channels(tmp_path, mode,
                                                                               capsys):
     output = tmp_path / "grey.png"
@@ -115,6 +112,7 @@ def evaluate(graph):
     return float(outputs[0]), outputs[1][0].astype(np.float64), outputs[2:]
 
 
+@pytest.mark.slow
 def test_an_all_ones_mask_gives_exactly_todays_loss(weights_path):
     loss, grads, _ = evaluate(build(weights_path, None))
     masked_loss, masked_grads, _ = evaluate(build(weights_path, [np.ones(SHAPE)]))
@@ -133,6 +131,7 @@ def test_a_painting_gets_no_gradient_where_its_mask_is_zero(weights_path):
     assert np.abs(grads[:, 22:]).mean() > 0  # where it is white, the painting works
 
 
+@pytest.mark.slow
 def test_two_masks_split_the_picture_between_two_paintings(weights_path):
     left, right = np.zeros(SHAPE), np.zeros(SHAPE)
     left[:, :20], right[:, 20:] = 1, 1
@@ -150,6 +149,7 @@ def test_two_masks_split_the_picture_between_two_paintings(weights_path):
                                atol=1e-6 * np.abs(grads).max())
 
 
+@pytest.mark.slow
 def test_masks_work_the_same_on_the_tutorial_graph_and_the_fast_one(weights_path):
     mask = np.zeros(SHAPE)
     mask[8:24, 10:30] = 1
@@ -177,20 +177,10 @@ def write_mask(path, array):
     return str(path)
 
 
-def run_main(argv, capsys):
-    try:
-        status = st.main(argv)
-    except SystemExit as exit_:
-        status = exit_.code
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return status, captured.err.strip().splitlines()
-
-
 def test_a_mask_count_that_does_not_match_the_paintings_is_a_usage_error(tmp_path, capsys):
     mask = write_mask(tmp_path / "m.png", np.full((30, 45), 255))
-    status, err = run_main([CONTENT, STYLE, MOSAIC, "--style-masks", mask,
-                            "--output", str(tmp_path / "o.png")], capsys)
+    status, err = main_says([CONTENT, STYLE, MOSAIC, "--style-masks", mask,
+                             "--output", str(tmp_path / "o.png")], capsys)
     assert status == 2 and len(err) == 1 and "--style-masks: got 1 mask for 2 style images" in err[0]
 
 
@@ -203,14 +193,15 @@ def test_a_mask_that_is_not_an_image_or_is_all_black_is_refused(tmp_path, capsys
         write_mask(path, np.zeros((30, 45)))
     else:
         path.write_bytes(content)
-    status, err = run_main([CONTENT, STYLE, "--style-masks", str(path),
-                            "--output", str(tmp_path / "o.png")], capsys)
+    status, err = main_says([CONTENT, STYLE, "--style-masks", str(path),
+                             "--output", str(tmp_path / "o.png")], capsys)
     assert status == 2 and len(err) == 1
     assert err[0].startswith(f"error: --style-masks {path}") and words in err[0]
     assert not (tmp_path / "o.png").exists()
 
 
 @pytest.mark.parametrize("graph", [["--fast"], ["--restarts"]])  # and the tutorial's graph
+@pytest.mark.slow
 def test_a_masked_two_painting_run_coarse_to_fine_warns_about_a_stretched_mask(tmp_path,
                                                                                capsys, graph):
     top = np.zeros((300, 451))
@@ -218,11 +209,11 @@ def test_a_masked_two_painting_run_coarse_to_fine_warns_about_a_stretched_mask(t
     wide = np.zeros((100, 400))
     wide[50:] = 255  # the bottom half, at another aspect ratio
     output = tmp_path / "split.png"
-    status, err = run_main([CONTENT, STYLE, MOSAIC, "--style-masks",
-                            write_mask(tmp_path / "top.png", top),
-                            write_mask(tmp_path / "wide.png", wide),
-                            "--scales", "48", "64", "--iterations", "1", *graph,
-                            "--no-extras", "--output", str(output)], capsys)
+    status, err = main_says([CONTENT, STYLE, MOSAIC, "--style-masks",
+                             write_mask(tmp_path / "top.png", top),
+                             write_mask(tmp_path / "wide.png", wide),
+                             "--scales", "48", "64", "--iterations", "1", *graph,
+                             "--no-extras", "--output", str(output)], capsys)
     assert status == 0, err
     assert len(err) == 1 and err[0].startswith(f"warning: --style-masks {tmp_path / 'wide.png'}")
     assert "stretched" in err[0]

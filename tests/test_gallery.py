@@ -5,8 +5,7 @@ from scipy import ndimage
 
 import gallery
 import command_line as cli
-import style_transfer as st
-from conftest import ROOT
+from helpers import ROOT
 
 
 def panels(image):

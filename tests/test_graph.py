@@ -27,6 +27,7 @@ def build_tiny_problem(weights_path):
     return f, x
 
 
+@pytest.mark.slow
 def test_gradient_matches_finite_differences(tiny_problem):
     f, x = tiny_problem
     loss, grads, *_ = f([x])

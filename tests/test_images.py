@@ -2,6 +2,7 @@
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from PIL import Image
 
 import command_line as cli
 import style_transfer as st
@@ -102,11 +103,17 @@ def test_init_content_starts_at_the_photo():
 
 
 def test_init_from_a_file(tmp_path):
-    picture = np.full((10, 10, 3), 77, dtype=np.uint8)
+    # A picture with structure (a gradient across, another down, a checkerboard in blue), not
+    # the photo or the painting, resized to a shape of another aspect: it must be the file's
+    # picture as Pillow's own Lanczos resize makes it, every pixel in its place.
+    y, x = np.mgrid[0:12, 0:20]
+    picture = np.stack([x * 12, y * 20, ((x // 2 + y // 2) % 2) * 255], axis=-1).astype(np.uint8)
     cli.save_image(tmp_path / "start.png", picture)
-    start = st.starting_image(st.read_start(str(tmp_path / "start.png")), picture, [picture],
-                               (5, 5), None)
-    np.testing.assert_array_equal(st.deprocess(start.ravel(), (5, 5)), picture[:5, :5])
+    other = np.full((12, 20, 3), 77, dtype=np.uint8)
+    start = st.starting_image(st.read_start(str(tmp_path / "start.png")), other, [other], (6, 8),
+                               None)
+    expected = np.asarray(Image.fromarray(picture).resize((8, 6), Image.LANCZOS))
+    np.testing.assert_array_equal(st.deprocess(start.ravel(), (6, 8)), expected)
 
 
 def test_comparison_sheet_scales_each_image_to_the_result_height():

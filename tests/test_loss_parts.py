@@ -6,12 +6,9 @@ import numpy as np
 import pytest
 
 import style_transfer as st
-from conftest import ROOT
+from helpers import CONTENT, MOSAIC, STYLE
 
 SHAPE = (32, 40)
-CONTENT = str(ROOT / "images" / "chelsea.png")
-STYLE = str(ROOT / "images" / "swirls.png")
-MOSAIC = str(ROOT / "images" / "mosaic.png")
 
 
 @pytest.mark.parametrize("fast", [False, True])
@@ -37,6 +34,7 @@ def test_the_parts_sum_to_the_loss_and_total_variation_is_numpys(weights_path, f
     assert parts["style 1"] > 0 and parts["style 2"] > 0 and parts["content"] > 0
 
 
+@pytest.mark.slow
 def test_every_iteration_line_shows_the_parts_and_they_add_up(tmp_path, capsys):
     output = tmp_path / "o.png"
     assert st.main([CONTENT, STYLE, MOSAIC, "--size", "48", "--iterations", "2", "--fast",
@@ -61,6 +59,7 @@ def colours_drawn(image):
             if (np.abs(pixels - colour).sum(axis=1) < 10).sum() > 50]
 
 
+@pytest.mark.slow
 def test_the_plot_draws_the_loss_and_one_line_per_part(tmp_path, capsys):
     output = tmp_path / "o.png"
     assert st.main([CONTENT, STYLE, MOSAIC, "--scales", "48", "64", "--iterations", "1",
@@ -73,6 +72,7 @@ def test_the_plot_draws_the_loss_and_one_line_per_part(tmp_path, capsys):
     assert "o_loss.png" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_no_extras_means_no_plot(tmp_path):
     assert st.main([CONTENT, STYLE, "--size", "48", "--iterations", "1", "--fast",
                     "--no-extras", "--output", str(tmp_path / "o.png")]) == 0

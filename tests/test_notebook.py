@@ -7,11 +7,12 @@ import os
 
 import jupytext
 import nbformat
+import pytest
 
 import lesson_notebook
+from helpers import ROOT
 from lesson_notebook import NOTEBOOK, SOURCE
 
-ROOT = SOURCE.parent.parent
 REGENERATE = "run `make notebook-outputs` and commit both files"
 
 
@@ -73,6 +74,7 @@ def test_committed_notebook_has_its_outputs():
     assert NOTEBOOK.stat().st_size < 4_000_000, f"{NOTEBOOK.name} is over 4 MB"
 
 
+@pytest.mark.slow
 def test_notebook_runs_top_to_bottom_at_a_tiny_size(tmp_path, monkeypatch):
     """A copy, in a folder of its own, so the committed file is never rewritten. The kernel
     inherits these variables: a 48-pixel picture, one iteration per loop."""

@@ -2,36 +2,25 @@
 hang-up while TensorFlow shut down used to end a finished video with "Interrupted before
 painting started" and 130, and a Ctrl-C a finished still with -2)."""
 import signal
-import subprocess
 import sys
 import time
 
 import pytest
 
-from conftest import ROOT, as_from_a_terminal
-
-CONTENT = str(ROOT / "images" / "chelsea.png")
-STYLE = str(ROOT / "images" / "swirls.png")
+from helpers import CONTENT, ROOT, STYLE, Child
 
 pytestmark = pytest.mark.slow
 
 
-def finished_then_signalled(command, last, stop, delay):
-    """Run `command` until it prints a line starting with `last`, wait `delay`, send `stop`;
-    the exit status and what it wrote to stderr."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, cwd=ROOT, preexec_fn=as_from_a_terminal)
-    seen = []
-    deadline = time.time() + 120
-    for line in process.stdout:
-        seen.append(line)
-        if line.startswith(last) or time.time() > deadline:
-            break
-    assert seen and seen[-1].startswith(last), "".join(seen) + process.stderr.read()
+def finished_then_signalled(command, stop, delay):
+    """Run `command` until its last line, "Also: ...", wait `delay`, send `stop`; the exit
+    status and what it wrote to stderr."""
+    child = Child(command)
+    child.read_until("Also:", timeout=120)
     time.sleep(delay)
-    process.send_signal(stop)
-    _, err = process.communicate(timeout=60)
-    return process.returncode, err
+    child.send_signal(stop)
+    status, _, err = child.finish(timeout=60)
+    return status, err
 
 
 @pytest.mark.parametrize("stop, delay", [(signal.SIGHUP, 0.0), (signal.SIGINT, 0.0),
@@ -39,7 +28,7 @@ def finished_then_signalled(command, last, stop, delay):
 def test_a_still_that_finished_ends_0_whatever_comes_after(tmp_path, stop, delay):
     command = [sys.executable, str(ROOT / "style_transfer.py"), CONTENT, STYLE, "--size", "48",
                "--fast", "--iterations", "1", "--output", str(tmp_path / "o.png")]
-    status, err = finished_then_signalled(command, "Also:", stop, delay)
+    status, err = finished_then_signalled(command, stop, delay)
     assert status == 0 and "Interrupted" not in err and "Traceback" not in err, err
 
 
@@ -54,5 +43,5 @@ def test_a_video_that_finished_ends_0_whatever_comes_after(tmp_path, stop):
     command = [sys.executable, str(ROOT / "style_video.py"), str(frames), STYLE, "--size", "48",
                "--fast", "--iterations", "1", "--later-iterations", "1",
                "--output", str(tmp_path / "v.mp4")]
-    status, err = finished_then_signalled(command, "Also:", stop, 0.0)
+    status, err = finished_then_signalled(command, stop, 0.0)
     assert status == 0 and "Interrupted" not in err and "Traceback" not in err, err

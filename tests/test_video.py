@@ -4,7 +4,6 @@ import json
 import math
 import re
 import signal
-import subprocess
 import sys
 import time
 
@@ -16,10 +15,8 @@ import pytest
 import command_line as cli
 import style_transfer as st
 import style_video as sv
-from conftest import ROOT, as_from_a_terminal
+from helpers import STYLE, VIDEO_SCRIPT, Child, assert_one_line_error, run
 
-SCRIPT = str(ROOT / "style_video.py")
-STYLE = str(ROOT / "images" / "swirls.png")
 QUICK = ["--size", "48", "--iterations", "1", "--later-iterations", "1", "--fast"]
 
 
@@ -43,8 +40,8 @@ def panning_frames(count, shape=(32, 48), step=2, seed=0):
 
 
 def probe(path):
-    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
-                          capture_output=True, text=True).stderr
+    return run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+               timeout=60).stderr
 
 
 def decoded_frames(path):
@@ -60,16 +57,6 @@ def clip(tmp_path_factory):
     path = tmp_path_factory.mktemp("clip") / "pan.mp4"
     sv.write_video(path, panning_frames(3), 6)
     return path
-
-
-def one_line_error(capsys, status, *words):
-    err = capsys.readouterr().err
-    assert status == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    for word in words:
-        assert word in lines[0], lines[0]
-    return lines[0]
 
 
 # --- 1. flow and warp -----------------------------------------------------------------------
@@ -190,11 +177,16 @@ def test_temporal_loss_is_zero_on_the_warped_frame_and_masked_pixels_get_no_grad
         temporal_painter):
     graph = temporal_painter.graph
     assert graph.parts[-1] == "temporal"
-    # Scaled like the content weight, to mean what it means at 512 px: 32 px is 16x shorter.
-    assert temporal_painter.temporal.weight == 2.5
+    # Scaled like the content weight, to mean what it means at 512 px: 32 px is 16x shorter,
+    # so --temporal-weight 2.5 weighs each squared difference 2.5 * 16**2 here. Measured
+    # through the graph: a picture 1 away from the previous frame in every pixel and channel,
+    # all of it trusted, costs that weight once for each of its 32 * 32 * 3 numbers.
     weight = 2.5 * 16 ** 2
     rng = np.random.default_rng(0)
     previous = rng.uniform(-100, 100, (1, 32, 32, 3)).astype(np.float32)
+    temporal_painter.temporal.set_previous(previous, np.ones((32, 32), np.float32))
+    one_off = graph.f_outputs([previous + np.float32(1)])
+    assert float(one_off[-1]) == pytest.approx(weight * 32 * 32 * 3, rel=1e-4)
     mask = (rng.uniform(size=(32, 32)) > 0.4).astype(np.float32)
     temporal_painter.temporal.set_previous(previous, mask)
     at_previous = graph.f_outputs([previous])
@@ -234,6 +226,7 @@ def test_temporal_error_is_zero_for_a_painting_that_moves_with_the_clip():
 
 # --- 5. video files in and out --------------------------------------------------------------
 @pytest.mark.parametrize("suffix, fps", [(".mp4", 12.0), (".gif", 10.0), (".gif", 8.0)])
+@pytest.mark.slow
 def test_writing_and_reading_a_clip_round_trips_frames_size_and_rate(tmp_path, suffix, fps):
     frames = panning_frames(5, shape=(32, 48))
     path = tmp_path / f"clip{suffix}"
@@ -254,12 +247,13 @@ def test_writing_and_reading_a_clip_round_trips_frames_size_and_rate(tmp_path, s
         assert "h264" in log and "yuv420p" in log and "Audio" not in log
 
 
+@pytest.mark.slow
 def test_an_mp4_keeps_the_clips_sound(tmp_path):
     source = tmp_path / "with_sound.mp4"
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
-                    "testsrc=size=48x32:rate=10", "-f", "lavfi", "-i", "sine=frequency=440",
-                    "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
-                    str(source)], check=True)
+    run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+         "testsrc=size=48x32:rate=10", "-f", "lavfi", "-i", "sine=frequency=440",
+         "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(source)],
+        timeout=60, check=True)
     clip = sv.read_clip(source, 48)
     assert clip.has_audio and len(clip.frames) == 10 and clip.fps == 10
     sv.write_video(tmp_path / "painted.mp4", clip.frames[:5], clip.fps, audio_from=source)
@@ -295,6 +289,7 @@ def counting(monkeypatch, module, name):
     return calls
 
 
+@pytest.mark.slow
 def test_a_three_frame_clip_builds_the_graph_once(tmp_path, clip, monkeypatch, capsys):
     builds = counting(monkeypatch, st, "build_loss_and_grads")
     networks = counting(monkeypatch, st, "vgg16")
@@ -320,6 +315,7 @@ def test_a_three_frame_clip_builds_the_graph_once(tmp_path, clip, monkeypatch, c
         assert painted.std() > 5  # a picture, not a flat colour
 
 
+@pytest.mark.slow
 def test_running_again_resumes_after_the_last_finished_frame(tmp_path, clip, capsys):
     output = tmp_path / "resumed.gif"
     assert sv.main([str(clip), STYLE, *QUICK, "--frames", "2", "--output", str(output)]) == 0
@@ -337,12 +333,14 @@ def test_running_again_resumes_after_the_last_finished_frame(tmp_path, clip, cap
 
     # Other settings would mix two paintings in one film: refused, unless --fresh.
     status = sv.main([str(clip), STYLE, *QUICK, "--tv-weight", "2", "--output", str(output)])
-    one_line_error(capsys, status, "--tv-weight 1.0 then, 2.0 now", "--fresh")
+    assert_one_line_error(status, capsys.readouterr().err, "--tv-weight 1.0 then, 2.0 now",
+                          "--fresh")
     assert sv.main([str(clip), STYLE, *QUICK, "--tv-weight", "2", "--fresh",
                     "--output", str(output)]) == 0
     assert re.findall(r"Frame (\d)/3: loss", capsys.readouterr().out) == ["1", "2", "3"]
 
 
+@pytest.mark.slow
 def test_preserve_color_keeps_the_clips_colours_and_chains_on_the_painting(tmp_path, clip):
     output = tmp_path / "colours.mp4"
     assert sv.main([str(clip), STYLE, *QUICK, "--frames", "2", "--preserve-color",
@@ -365,6 +363,7 @@ def test_preserve_color_keeps_the_clips_colours_and_chains_on_the_painting(tmp_p
 
 
 @pytest.mark.parametrize("mode", ["luminance", "match-sym"])
+@pytest.mark.slow
 def test_the_stills_colour_modes_work_for_video(tmp_path, clip, mode):
     output = tmp_path / "colours.mp4"
     assert sv.main([str(clip), STYLE, *QUICK, "--frames", "2", "--preserve-color", mode,
@@ -391,8 +390,8 @@ def make_bad_input(tmp_path, kind):
         path.write_text("this is not a film\n")
     elif kind == "sound":
         path = tmp_path / "tone.wav"
-        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
-                        "sine=frequency=440", "-t", "0.5", str(path)], check=True)
+        run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+             "sine=frequency=440", "-t", "0.5", str(path)], timeout=60, check=True)
     elif kind == "cut short":  # the header says H.264 frames follow; they were cut off
         whole = tmp_path / "whole.mp4"
         sv.write_video(whole, panning_frames(8, shape=(64, 96)), 8)
@@ -425,10 +424,11 @@ def make_bad_input(tmp_path, kind):
     ("missing", ["nowhere.mp4", "no such file"]),
     ("too thin", ["--size 48", "VGG16 needs at least 32"]),
 ])
+@pytest.mark.slow
 def test_bad_clips_are_one_line_and_status_2(tmp_path, capsys, kind, words):
     path = make_bad_input(tmp_path, kind)
     status = sv.main([str(path), STYLE, *QUICK, "--output", str(tmp_path / "out.mp4")])
-    one_line_error(capsys, status, *words)
+    assert_one_line_error(status, capsys.readouterr().err, *words)
     assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "out_frames").exists()
 
 
@@ -437,60 +437,54 @@ def test_bad_clips_are_one_line_and_status_2(tmp_path, capsys, kind, words):
     (["--output", "{tmp}/out.gif", "--fps", "60"], ["60 frames a second", ".gif"]),
     (["--output", "{clip}"], ["would overwrite the clip"]),
 ])
+@pytest.mark.slow
 def test_bad_outputs_are_one_line_and_status_2(tmp_path, clip, capsys, options, words):
     options = [o.format(tmp=tmp_path, clip=clip) for o in options]
     status = sv.main([str(clip), STYLE, *QUICK, *options])
-    one_line_error(capsys, status, *words)
+    assert_one_line_error(status, capsys.readouterr().err, *words)
 
 
 def test_a_bad_option_is_a_usage_line(capsys):
     with pytest.raises(SystemExit) as stop:
         sv.main(["clip.mp4", STYLE, "--start", "sideways"])
-    one_line_error(capsys, stop.value.code, "--start", "invalid choice")
+    assert_one_line_error(stop.value.code, capsys.readouterr().err, "--start", "invalid choice")
 
 
 # --- 8. the real program: exit statuses and Ctrl-C ------------------------------------------
+@pytest.mark.slow
 def test_not_a_video_exits_2_with_one_line(tmp_path):
     path = make_bad_input(tmp_path, "text")
-    result = subprocess.run([sys.executable, SCRIPT, str(path), STYLE, "--output",
-                             str(tmp_path / "out.mp4")], capture_output=True, text=True,
-                            timeout=120, cwd=ROOT)
+    result = run([sys.executable, VIDEO_SCRIPT, str(path), STYLE, "--output",
+                  str(tmp_path / "out.mp4")], timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"error: {path}: not a video ffmpeg can read (Invalid data found when processing "
         "input)"]
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_starting_is_one_line(tmp_path, clip):
-    process = subprocess.Popen([sys.executable, SCRIPT, str(clip), STYLE, "--output",
-                                str(tmp_path / "out.mp4")], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                               preexec_fn=as_from_a_terminal)
+    process = Child.script(str(clip), STYLE, "--output", str(tmp_path / "out.mp4"),
+                           script=VIDEO_SCRIPT)
     time.sleep(0.5)  # numpy, scipy or TensorFlow are loading
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130
+    status, _, err = process.finish(timeout=60)
+    assert status == 130
     assert err.strip().splitlines() == [
         "Interrupted before painting started: nothing new was saved"]
 
 
+@pytest.mark.slow
 def test_ctrl_c_writes_the_video_of_the_frames_done_and_exits_130(tmp_path):
     clip = tmp_path / "six.mp4"
     sv.write_video(clip, panning_frames(6), 6)
     output = tmp_path / "stopped.mp4"
-    process = subprocess.Popen(
-        [sys.executable, SCRIPT, str(clip), STYLE, *QUICK, "--start", "noise",
-         "--iterations", "2", "--output", str(output)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-        preexec_fn=as_from_a_terminal)
-    deadline = time.time() + 120
-    for line in process.stdout:
-        if line.startswith("Frame 2/6"):
-            break
-        assert time.time() < deadline, "the run never finished frame 2"
+    process = Child.script(str(clip), STYLE, *QUICK, "--start", "noise", "--iterations", "2",
+                           "--output", str(output), script=VIDEO_SCRIPT)
+    process.read_until("Frame 2/6", timeout=120)
     process.send_signal(signal.SIGINT)  # inside frame 3
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    status, _, err = process.finish(timeout=60)
+    assert status == 130, err
     assert "Traceback" not in err
     finished = len(list((tmp_path / "stopped_frames").glob("frame_*.png")))
     assert 2 <= finished < 6

