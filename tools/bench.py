@@ -31,8 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from toolkit import ROOT, verdict  # noqa: E402  (it puts the programs on the path)
 
 WARMUP = 2
 PHOTO = ROOT / "images" / "chelsea.png"
@@ -274,16 +273,15 @@ def measure_paths(args):
     floor256 = floor["flops"]["256"] / (gemm * 1e9)
     ratio_lbfgs = lbfgs["continuous"]["loss"] / lbfgs["restarted"]["loss"]
     fast512_gb = rss[by_key[("fast", 512)]] / 1024
-    check = lambda ok: "met" if ok else "**not met**"
     targets = [
         f"| fast path per evaluation vs the tutorial path, 256 px | >= 2.7x faster | "
-        f"{tut256 / fast256:.2f}x | {check(tut256 / fast256 >= 2.7)} |",
+        f"{tut256 / fast256:.2f}x | {verdict(tut256 / fast256 >= 2.7)} |",
         f"| fast path vs the floor, 256 px | within 2.0x | {fast256 / floor256:.2f}x | "
-        f"{check(fast256 / floor256 <= 2.0)} |",
+        f"{verdict(fast256 / floor256 <= 2.0)} |",
         f"| continuous / restarted L-BFGS loss after 200 evaluations | <= 0.85 | "
-        f"{ratio_lbfgs:.3f} | {check(ratio_lbfgs <= 0.85)} |",
+        f"{ratio_lbfgs:.3f} | {verdict(ratio_lbfgs <= 0.85)} |",
         f"| fast path peak memory, 512 px | < 3 GB | {fast512_gb:.2f} GB | "
-        f"{check(fast512_gb < 3)} |",
+        f"{verdict(fast512_gb < 3)} |",
     ]
     return "\n".join([
         "## Each evaluation: the tutorial's graph and the fast one",
@@ -344,12 +342,11 @@ def compare_ladder(iterations, ladder, single):
     single_then = by_then[-1] if by_then else float("inf")
     time_ratio = ladder["seconds"] / single_time
     loss_ratio = record[-1][2] / single_then
-    check = lambda ok: "met" if ok else "**not met**"
     return (f"| `--iterations {' '.join(map(str, iterations))}` | "
             f"{' + '.join(map(str, stage_evaluations))} | {ladder['seconds']:.0f} s | "
-            f"{single_time:.0f} s | {time_ratio:.2f}x {check(time_ratio <= 0.5)} | "
+            f"{single_time:.0f} s | {time_ratio:.2f}x {verdict(time_ratio <= 0.5)} | "
             f"{record[-1][2]:.3g} | {single_then:.3g} ({len(by_then)}) | "
-            f"{loss_ratio:.2f}x {check(loss_ratio <= 0.8)} | {handover[3]:.3g} at "
+            f"{loss_ratio:.2f}x {verdict(loss_ratio <= 0.8)} | {handover[3]:.3g} at "
             f"{handover[0]:.0f} s |")
 
 

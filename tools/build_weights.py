@@ -29,8 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import toolkit  # noqa: E402,F401  (it puts the programs on the import path)
 import command_line as cli  # noqa: E402  (the weights' file name, the download logic)
 import style_transfer  # noqa: E402
 

@@ -30,9 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))
+from toolkit import ROOT, verdict  # noqa: E402  (it puts the programs on the path)
 
 import command_line as cli  # noqa: E402  (after the path: they live at the top level)
 import style_video  # noqa: E402
@@ -112,7 +110,7 @@ def report(results, settings, clip_path, frames, seconds):
         ratio = errors["temporal"] / errors[stem]
         lines.append(f"| warped + temporal loss vs {dict((s, n) for n, s, _ in VARIANTS)[stem]}"
                      f" | <= {most}x | {ratio:.2f}x | "
-                     f"{'met' if ratio <= most else '**not met**'} |")
+                     f"{verdict(ratio <= most)} |")
     lines += ["", f"The whole run took {seconds:.0f} s."]
     return "\n".join(lines) + "\n"
 

@@ -20,19 +20,14 @@ sheets go to docs/:
 About 25 minutes for all on 2 CPU cores (the big picture alone about 9).
 """
 import argparse
-import contextlib
-import io
 import sys
 import time
-from pathlib import Path
-
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-import command_line as cli  # noqa: E402
-import style_transfer as st  # noqa: E402
+from toolkit import ROOT, run_quietly
+import command_line as cli
+import style_transfer as st
 
 PHOTO = ROOT / "images" / "chelsea.png"
 SWIRLS = ROOT / "images" / "swirls.png"
@@ -48,25 +43,27 @@ BOLD = ["--content-layer", "block4_conv2", "--content-weight", "0.25"]
 
 
 # -- running the command line -------------------------------------------------------------------
-REUSE = False  # --reuse: lay out the pictures of an earlier run again, without painting
+class Runs:
+    """The gallery's runs of the command line, into output/gallery/. With `reuse` (--reuse) a
+    picture an earlier run left there is laid out again, without painting."""
 
+    def __init__(self, reuse=False):
+        self.reuse = reuse
 
-def paint(name, *argv, size=192):
-    """One run of the command line; returns its picture. Output goes to output/gallery/."""
-    output = RUNS / f"{name}.png"
-    if REUSE and output.exists():
+    def paint(self, name, *argv, size=192):
+        """One run of the command line; returns its picture."""
+        output = RUNS / f"{name}.png"
+        if self.reuse and output.exists():
+            return cli.load_image(output)
+        began = time.time()
+        status, said = run_quietly(st.main, [
+            *map(str, argv), "--fast", "--seed", "0", "--no-extras", "--output", str(output),
+            *(["--size", str(size)] if "--scales" not in argv else [])])
+        if status != 0:
+            raise SystemExit(f"gallery: the run for {name} failed (exit {status}):\n{said}")
+        loss = [line for line in said.splitlines() if line.startswith("Iteration")][-1]
+        print(f"  {name}: {time.time() - began:.0f} s, {loss.split(';')[0]}", flush=True)
         return cli.load_image(output)
-    began = time.time()
-    with contextlib.redirect_stdout(io.StringIO()) as said:
-        status = st.main([*map(str, argv), "--fast", "--seed", "0", "--no-extras",
-                          "--output", str(output), *(["--size", str(size)]
-                                                     if "--scales" not in argv else [])])
-    if status != 0:
-        raise SystemExit(f"gallery: the run for {name} failed (exit {status}):\n"
-                         f"{said.getvalue()}")
-    loss = [line for line in said.getvalue().splitlines() if line.startswith("Iteration")][-1]
-    print(f"  {name}: {time.time() - began:.0f} s, {loss.split(';')[0]}", flush=True)
-    return cli.load_image(output)
 
 
 # -- laying out panels --------------------------------------------------------------------------
@@ -122,8 +119,9 @@ def save(name, image):
 
 
 # -- the sheets ---------------------------------------------------------------------------------
-def knobs(size):
+def knobs(runs, size):
     """The weights, the content layer, the start, and the bold recipe."""
+    paint = runs.paint
     photo = st.resize(cli.load_image(PHOTO), st.result_shape(cli.load_image(PHOTO), size))
     painting = st.resize(cli.load_image(SWIRLS), photo.shape[:2])
     rows = [[labelled(photo, "the photo"), labelled(painting, "the painting")]]
@@ -153,8 +151,9 @@ def knobs(size):
                                      labelled(bold, f"bold: {BOLD[1]}, content {BOLD[3]}")]]))
 
 
-def colours(size):
+def colours(runs, size):
     """--preserve-color's modes on the stained glass, whose colours are far from the cat's."""
+    paint = runs.paint
     rows = [[labelled(paint("colours_painting", PHOTO, MOSAIC, "--init", "content",
                             "--iterations", 5, size=size), "the painting's colours")]]
     for mode in st.COLOR_MODES:
@@ -172,7 +171,8 @@ def circle_masks(shape):
     return disc.astype(np.uint8) * 255, (~disc).astype(np.uint8) * 255
 
 
-def regions(size):
+def regions(runs, size):
+    paint = runs.paint
     photo = cli.load_image(PHOTO)
     inside, outside = circle_masks(photo.shape[:2])
     RUNS.mkdir(parents=True, exist_ok=True)
@@ -187,15 +187,17 @@ def regions(size):
                                         labelled(result, "the result")]]))
 
 
-def scales(size):
+def scales(runs, size):
+    paint = runs.paint
     save("gallery_style_scale.png",
          sheet([[labelled(paint(f"style_scale_{scale}", PHOTO, SWIRLS, "--style-scale", scale,
                                 size=size), f"--style-scale {scale}")
                  for scale in [0.5, 1, 2]]]))
 
 
-def big(size):
+def big(runs, size):
     """A 1024 px picture, coarse to fine; the page gets it scaled down and a full-size crop."""
+    paint = runs.paint
     picture = paint("big_coarse_to_fine", PHOTO, SWIRLS, "--scales", 256, 512, 1024)
     height, width = picture.shape[:2]
     page = st.resize(picture, (round(height * 640 / width), 640))
@@ -218,13 +220,12 @@ def main(argv=None):
     parser.add_argument("--reuse", action="store_true",
                         help="lay out the pictures an earlier run left in output/gallery/ again")
     args = parser.parse_args(argv)
-    global REUSE
-    REUSE = args.reuse
+    runs = Runs(args.reuse)
     st.use_graph_mode()
     began = time.time()
     for name in args.sheets:
         print(f"{name}:", flush=True)
-        SHEETS[name](args.size)
+        SHEETS[name](runs, args.size)
     print(f"make gallery took {time.time() - began:.0f} s")
     return 0
 

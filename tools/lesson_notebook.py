@@ -14,13 +14,12 @@ a copy of the notebook at a tiny size.
 import os
 import sys
 import time
-from pathlib import Path
 
 import jupytext
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
+from toolkit import ROOT
 SOURCE = ROOT / "notebooks" / "style_transfer_lesson.py"
 NOTEBOOK = SOURCE.with_suffix(".ipynb")
 # The notebook reads these; unset, it runs at the lesson's size (192 px, 10 iterations).

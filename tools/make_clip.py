@@ -8,13 +8,11 @@ ship. The same arguments always give the same frames.
 """
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from toolkit import ROOT  # noqa: E402  (it puts the programs on the path)
 PHOTO = ROOT / "images" / "chelsea.png"
 
 # The camera's first and last view of the 451x300 photo: (centre x, centre y, width), in the
