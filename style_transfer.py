@@ -277,8 +277,9 @@ def build_loss_and_grads(content_array, style_arrays, weights_path, settings=Los
     """Build the graph of the loss and its gradient with respect to the result: a Graph.
 
     The weights mean what they mean for a picture `weights_size` pixels long (the tutorial's
-    512), whatever this one's size (loss_weights_for_size). `extra_loss(features, size_scale)`, if given, returns more
-    parts {name: tensor} to add to the loss: style_video.py adds its temporal loss this way.
+    512), whatever this one's size (loss_weights_for_size). `extra_loss(features, size_scale)`,
+    if given, returns more parts {name: tensor} to add to the loss: style_video.py adds its
+    temporal loss this way.
     """
     size_scale = weights_size / max(content_array.shape[1:3])
     features = (fast_features if settings.fast else tutorial_features)(
@@ -1149,8 +1150,8 @@ class StillRun(Watcher):
 
     def could_not_save(self, error):
         done = ", ".join(f"{path} ({what})" for path, what in self.complete.items())
-        return cli.could_not_write(error, f"{'complete: ' + done if done else 'no file was completed'}"
-                                          "; free some space or choose another --output")
+        done = f"complete: {done}" if done else "no file was completed"
+        return cli.could_not_write(error, f"{done}; free some space or choose another --output")
 
 
 def run(args, stop):
