@@ -15,6 +15,7 @@ import pytest
 import command_line as cli
 import style_transfer as st
 import style_video as sv
+import video_files
 from helpers import STYLE, VIDEO_SCRIPT, Child, assert_one_line_error, run
 
 QUICK = ["--size", "48", "--iterations", "1", "--later-iterations", "1", "--fast"]
@@ -272,7 +273,7 @@ def test_a_folder_of_frames_is_read_in_name_order(tmp_path):
     assert clip.total == 11 and len(clip.frames) == 4 and clip.fps == sv.FOLDER_FPS
     for read, made in zip(clip.frames, frames):
         np.testing.assert_array_equal(read, made)
-    assert [p.name for p in sorted(tmp_path.glob("*.png"), key=sv.natural_key)][8:10] == [
+    assert [p.name for p in sorted(tmp_path.glob("*.png"), key=video_files.natural_key)][8:10] == [
         "f9.png", "f10.png"]
 
 
