@@ -225,12 +225,13 @@ def check_readable_file(path, label, kind):
         raise UserError(f"{label}: cannot open it ({error.strerror})") from None
 
 
-def load_image(path):
+def load_image(path, alpha=False):
     """Read an image file as an RGB uint8 array of shape (height, width, 3).
 
     Photos come in many forms; all of them become plain 8-bit RGB: the EXIF orientation a
     phone writes is applied, transparency is laid on white, 16-bit and grey pictures are
-    scaled to 8-bit RGB, and an animation gives its first frame.
+    scaled to 8-bit RGB (by the file's bit depth), and an animation gives its first frame.
+    With `alpha`: (RGB as stored, not laid on white; its opacity, 0 to 255, (height, width)).
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
     if str(path).startswith(("http://", "https://")):  # before Path() folds // into /
@@ -249,7 +250,7 @@ def load_image(path):
                                     f"(at most {MAX_INPUT_PIXELS:,}); shrink it first")
                 image.seek(0)
                 image = ImageOps.exif_transpose(image)
-                return to_rgb(image)
+                return with_opacity(image) if alpha else to_rgb(image)
     except UserError:
         raise
     except Image.DecompressionBombError as error:
@@ -259,17 +260,42 @@ def load_image(path):
                         "open it and save it as PNG or JPEG") from None
 
 
+def has_transparency(image):
+    return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P"
+                                                 and "transparency" in image.info)
+
+
+def with_opacity(image):
+    """A Pillow image as (RGB uint8 as stored, its alpha channel; 255 where it is opaque)."""
+    import numpy as np
+    if not has_transparency(image):
+        return to_rgb(image), np.full(image.size[::-1], 255, dtype=np.uint8)
+    rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
+    return rgba[:, :, :3].copy(), rgba[:, :, 3].copy()
+
+
+def grey_peak(image, grey):
+    """The value of white in a 16-bit, 32-bit or float grey picture: from the file's bit depth
+    where it says one (a 16-bit file whose values are all small is dark, not 8-bit)."""
+    if image.mode.startswith("I;16"):
+        return 65535.0
+    tags = getattr(image, "tag_v2", None)  # a TIFF says its bits per sample
+    bits = tags.get(258) if tags is not None else None
+    if image.mode == "I" and bits:
+        return float(2 ** (bits[0] if isinstance(bits, tuple) else bits) - 1)
+    return 65535.0 if grey.max() > 255 else 255.0  # a float picture, or one that does not say
+
+
 def to_rgb(image):
-    """Any Pillow image -> RGB uint8 array."""
+    """Any Pillow image -> RGB uint8 array (transparency laid on white)."""
     import numpy as np
     from PIL import Image
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit or float grey
         grey = np.nan_to_num(np.asarray(image, dtype=np.float64))
-        peak = 65535.0 if grey.max() > 255 else 255.0
+        peak = grey_peak(image, grey)
         grey = np.clip(grey / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return np.repeat(grey[:, :, np.newaxis], 3, axis=2)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and
-                                              "transparency" in image.info):
+    if has_transparency(image):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(white, rgba)

@@ -34,6 +34,9 @@ The file follows the video. The lesson:
 Then the command line, which a learner can skip: 9. VGG16's weights, 10. memory, 11. options,
 12. the run and main(). Its plumbing, shared with style_video.py, is in command_line.py.
 """
+import command_line as cli  # first: the command line's plumbing, out of the lesson's way
+if __name__ == "__main__":
+    cli.starting_up()  # a Ctrl-C while the libraries load (seconds) just stops, in one line
 import argparse
 import math
 import os
@@ -42,9 +45,6 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import command_line as cli  # first: the command line's plumbing, out of the lesson's way
-if __name__ == "__main__":
-    cli.starting_up()  # a Ctrl-C while TensorFlow loads (seconds) just stops, in one line
 import numpy as np
 from PIL import Image
 from scipy.optimize import fmin_l_bfgs_b
@@ -1030,12 +1030,13 @@ def read_start(init):
 
 
 def load_mask(path):
-    """A --style-masks image as weights from 0 (black: not this painting) to 1 (white)."""
+    """A --style-masks image as weights from 0 (black: not this painting) to 1 (white). Where
+    it is transparent (a mask drawn on a layer of its own) is "not here" too."""
     try:
-        image = cli.load_image(path)
+        image, alpha = cli.load_image(path, alpha=True)
     except cli.UserError as error:
         raise cli.UserError(f"--style-masks {error}") from None
-    return (image.astype(np.float64) @ RGB_TO_YIQ[0]) / 255.0
+    return (image.astype(np.float64) @ RGB_TO_YIQ[0]) / 255.0 * (alpha / 255.0)
 
 
 def read_masks(paths, content):
@@ -1052,6 +1053,26 @@ def read_masks(paths, content):
                   f"({cw}x{ch}); it is stretched to fit", file=sys.stderr)
         masks.append(mask)
     return tuple(masks)
+
+
+def check_masks_reach_every_layer(masks, paths, args, content):
+    """A white region too small to survive the shrinking to some style layer's feature map would
+    make that layer's masked Gram matrix divide by zero: refuse it now, naming what works."""
+    for mask, path in zip(masks, paths):
+        for size in args.scales:
+            shape = result_shape(content, size)
+            stage = resize_mask(mask, shape)
+            for layer in args.style_layers:
+                if resize_mask(stage, layer_shape(shape, layer)).max() > 0:
+                    continue
+                cell = shape[0] / layer_shape(shape, layer)[0]  # picture pixels per position
+                least = math.ceil(2 * cell * max(mask.shape) / size)
+                raise cli.UserError(
+                    f"--style-masks {path}: its white region is too small to reach VGG16's "
+                    f"{layer} at {size} px (each of its positions covers {cell:.0f}x{cell:.0f} "
+                    f"pixels of the picture); paint a region of at least {least}x{least} "
+                    f"pixels on the {mask.shape[1]}x{mask.shape[0]} mask, or leave {layer} "
+                    "out of --style-layers")
 
 
 def warn_if_small(image, path):
@@ -1098,10 +1119,9 @@ class StillRun(Watcher):
         self.sheet, self.gif, self.plot, self.steps = extra_paths(self.output)
         self.labels = cli.loss_labels(args.styles)
         self.frames = []      # the picture after each iteration, for the GIF
+        self.saved = 0        # how many of them are in OUTPUT_iterations/
         self.complete = {}    # the files written in full so far: {path: what it holds}
         self.last = time.time()
-        for old in self.steps.glob("iteration_*.png"):  # an earlier run's: would mix with ours
-            old.unlink()
 
     def should_stop(self):
         return self.stop.is_set()
@@ -1118,8 +1138,9 @@ class StillRun(Watcher):
 
     def iteration_done(self, iteration):
         self.frames.append(iteration.picture)
-        cli.save_image(self.steps / f"iteration_{len(self.frames):03d}.png", iteration.picture)
-        self.complete[self.steps] = f"the pictures of iterations 1 to {len(self.frames)}"
+        self.saved += 1
+        cli.save_image(self.steps / f"iteration_{self.saved:03d}.png", iteration.picture)
+        self.complete[self.steps] = f"the pictures of iterations 1 to {self.saved}"
         self.save(self.output, iteration.picture,
                   f"the picture after iteration {len(self.frames)}")
         now = time.time()
@@ -1133,7 +1154,12 @@ class StillRun(Watcher):
         self.complete[path] = what
 
     def finish(self, painting, photo, styles):
-        """After the run: the best picture (a stop may come mid-iteration), then the extras."""
+        """After the run: the best picture (a stop may come mid-iteration), then the extras.
+        An earlier run's later iterations go (removed now, not at the start, so that another
+        run writing the same OUTPUT meanwhile keeps its pictures)."""
+        for old in self.steps.glob("iteration_*.png"):
+            if not old.stem[10:].isdigit() or int(old.stem[10:]) > self.saved:
+                old.unlink(missing_ok=True)
         if (painting.stopped or painting.failure) and painting.picture is not None:
             self.frames.append(painting.picture)
             self.save(self.output, painting.picture, "the best picture so far")
@@ -1159,6 +1185,8 @@ def run(args, stop):
     photo = cli.load_image(args.content)
     paintings = [cli.load_image(path) for path in args.styles]
     masks = read_masks(args.style_masks, photo) if args.style_masks else None
+    if masks:
+        check_masks_reach_every_layer(masks, args.style_masks, args, photo)
     init = read_start(args.init)
     content, styles = color_inputs(photo, paintings, args.preserve_color)
     check_size(content, args.scales, batch=1 if args.fast else 2 + len(styles),

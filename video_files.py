@@ -23,6 +23,7 @@ FRAME_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"
 # GIF frame durations are whole hundredths of a second, and browsers show anything under 2
 # as 10: 50 frames a second at most. MP4 players cope with far more; 240 is a high-speed camera.
 MAX_FPS = {".gif": 50.0, ".mp4": 240.0}
+MIN_FPS = 1 / 600  # a GIF frame lasts at most 655.35 s; ffmpeg's rates are fractions of 1001
 FOLDER_FPS = 24.0  # a folder of frames says nothing of its frame rate: film's, unless --fps
 
 
@@ -91,6 +92,18 @@ def frame_rate(meta, frames):
     return float(fps) if fps > 0 and math.isfinite(fps) else None
 
 
+def frames_promised(meta):
+    """How many frames a video file's header says it holds (its duration times its rate), or
+    None where it cannot say: a GIF's frames each have their own duration. A file cut short
+    with its index at the front (phones, web exports and our own mp4s) decodes without an
+    error, only fewer frames."""
+    fps, duration = meta.get("fps") or 0, meta.get("duration") or 0
+    if meta.get("codec", "").startswith("gif") or not (math.isfinite(fps) and fps > 0
+                                                       and math.isfinite(duration)):
+        return None
+    return round(fps * duration) or None
+
+
 def read_video(path, shape_for, max_frames, stop):
     """Decode a video file's frames, each resized as soon as it is read (a long film at full
     size would not fit in memory). `shape_for(first_frame)` gives the result's shape."""
@@ -119,6 +132,10 @@ def read_video(path, shape_for, max_frames, stop):
     if not frames:
         raise cli.UserError(f"{path}: no frames could be decoded "
                            f"({ffmpeg_reason(log) if 'rror' in log else 'an empty video'})")
+    promised = frames_promised(meta)
+    if promised and total < promised - max(2, 0.05 * promised):
+        raise cli.UserError(f"{path}: cut short: {total} of the {promised} frames its header "
+                            "promises could be read; use the complete file")
     fps = frame_rate(meta, total)
     has_audio = bool(re.search(r"Stream #\S+.*: Audio:", log))
     return Clip(path, frames, fps, total, original, has_audio)
@@ -213,6 +230,10 @@ def check_frame_rate(fps, output, source):
     kind = Path(output).suffix.lower()
     if fps is None:
         raise cli.UserError(f"{source}: its frame rate is unknown; give one with --fps")
+    if fps < MIN_FPS:  # ffmpeg's mp4 rate would round to 0; a GIF's frame duration overflow
+        raise cli.UserError(f"{source}: {fps:g} frames a second is less than one frame every "
+                            f"ten minutes, which a video cannot hold; give --fps {MIN_FPS:.4f} "
+                            "or more")
     if fps > MAX_FPS[kind]:
         why = ("GIF frames last at least 2 hundredths of a second in browsers"
                if kind == ".gif" else "more than any player shows")
