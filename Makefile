@@ -15,7 +15,11 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 WEIGHTS := weights/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5
 
-.PHONY: demo docs gallery bench test weights vgg16 clean notebook notebook-outputs video flicker
+.PHONY: help demo docs gallery bench test weights vgg16 clean notebook notebook-outputs video flicker
+
+# Plain `make`: the targets above, as this file's header lists them.
+help:
+	@sed -n 's/^# make /  make /p' $(firstword $(MAKEFILE_LIST))
 
 $(INSTALLED): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make PYTHON=python3.11 (or newer)")'

@@ -33,6 +33,9 @@ The lesson:
 Then the command line (its plumbing in command_line.py): 5. reading and writing video (in
 video_files.py), 6. the frames folder (resuming), 7. options, 8. the run and main().
 """
+import command_line as cli  # first: the command line's plumbing (see style_transfer.py)
+if __name__ == "__main__":
+    cli.starting_up("nothing new was saved")  # a Ctrl-C while the libraries load just stops
 import hashlib
 import json
 import math
@@ -41,9 +44,6 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-import command_line as cli  # first: the command line's plumbing (see style_transfer.py)
-if __name__ == "__main__":
-    cli.starting_up("nothing new was saved")  # a Ctrl-C while TensorFlow loads just stops
 import style_transfer as st
 from video_files import (FOLDER_FPS, VIDEO_TYPES, check_frame_rate, frame_files, read_clip,
                          write_video)
@@ -307,7 +307,8 @@ def painting_settings(args, clip):
     settings = {
         "content": str(Path(clip.path).resolve()), "clip digest": fingerprint(clip.path),
         "clip frames": clip.total,
-        "clip size": list(clip.original_size), "shape": list(clip.frames[0].shape[:2]),
+        "clip size": list(clip.original_size), "size": args.size,
+        "shape": list(clip.frames[0].shape[:2]),
         "styles": [str(Path(path).resolve()) for path in args.styles],
         "style_weights": st.normalise_blend(args.style_weights or [1.0] * len(args.styles)),
         **loss, **{name: getattr(args, name) for name in (
@@ -340,6 +341,8 @@ def finished_frames(folder, settings, fresh):
     except (ValueError, KeyError, TypeError):
         raise cli.UserError(f"{record_path}: unreadable; add --fresh to start again") from None
     changed = [key for key in settings if earlier.get(key) != settings[key]]
+    if "size" in changed and "shape" in changed:  # the shape follows the size typed: name it
+        changed.remove("shape")
     if changed:
         differences = "; ".join("the clip has changed since" if key == "clip digest" else
                                 f"{setting_name(key)} {earlier.get(key)} then, "
@@ -429,6 +432,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     st.check_loss_weights(parser, args)
     args.output = args.output or st.default_output(args, ".mp4")
+    if args.fps is not None and Path(args.output).suffix.lower() in VIDEO_TYPES:
+        check_frame_rate(args.fps, args.output, "--fps")  # before the clip is even read
     return args
 
 
@@ -454,7 +459,9 @@ def describe_run(args, clip, fps, done):
             f"{width}x{height} px) in the style of {' + '.join(args.styles)}: the first frame "
             f"{cli.plural(args.iterations, 'iteration')} of {st.EVALS_PER_ITERATION} "
             f"evaluations from {args.init}, later frames {later}; {temporal}; "
-            f"{'fast' if args.fast else 'tutorial'} graph.{progress}")
+            + (f"keeping the clip's colours ({args.preserve_color}); " if args.preserve_color
+               else "")
+            + f"{'fast' if args.fast else 'tutorial'} graph.{progress}")
 
 
 def run(args, stop):
