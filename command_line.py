@@ -464,6 +464,26 @@ def positive_number(text):
     return value
 
 
+def check_loss_weights(parser, args):
+    """The loss's weights, taken together: one share per painting, and something to optimise."""
+    if args.style_weights is not None:
+        if len(args.style_weights) != len(args.styles):
+            parser.error(f"--style-weights: got {plural(len(args.style_weights), 'weight')}"
+                         f" for {plural(len(args.styles), 'style image')}; "
+                         "give one per style image")
+        if sum(args.style_weights) <= 0:
+            parser.error("--style-weights: at least one weight must be above 0")
+    if args.content_weight == args.style_weight == args.tv_weight == 0:
+        parser.error("--content-weight, --style-weight and --tv-weight are all 0: "
+                     "nothing would change the picture; raise at least one")
+
+
+def default_output(args, extension):
+    """output/CONTENT_STYLE.EXT: the photo's and the paintings' names."""
+    stems = "_".join(Path(path).stem for path in [args.content, *args.styles])
+    return f"output/{stems}{extension}"
+
+
 def save_image(path, image):
     """Write an image (or a list of frames, for a GIF) atomically. It is encoded in memory
     first: a full disk then fails in one plain write, which written_atomically cleans up."""

@@ -49,6 +49,8 @@ import numpy as np
 from PIL import Image
 from scipy.optimize import fmin_l_bfgs_b
 
+from colours import COLOR_MODES, RGB_TO_YIQ, color_inputs, color_result
+
 with cli.quiet_native_stderr():  # TensorFlow writes notices about GPUs straight to the terminal
     import tensorflow as tf
     from tf_keras import backend as K
@@ -389,7 +391,8 @@ def optimize_continuous(evaluator, x, iterations, on_iteration):
 
 
 # ---------------------------------------------------------------------------------------------
-# 7. Beyond the tutorial: the fast path, blends, sizes, regions, the photo's colours, the start
+# 7. Beyond the tutorial: the fast path, blends, sizes, regions, the start (and the photo's
+# colours, before and after the run: colours.py, plain numpy, imported above)
 # ---------------------------------------------------------------------------------------------
 def layer_shape(shape, layer):
     """(height, width) of a VGG16 layer's features for an image of `shape`: each pooling up to
@@ -461,103 +464,6 @@ def resize_mask(mask, shape):
     height, width = shape
     image = Image.fromarray(np.asarray(mask, dtype=np.float32))
     return np.asarray(image.resize((width, height), Image.BOX), dtype=np.float64)
-
-
-# YIQ, the colour space of analogue TV: Y is brightness, I and Q carry the colour.
-RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114],
-                       [0.596, -0.274, -0.322],
-                       [0.211, -0.523, 0.312]])
-
-
-def preserve_color(result, content):
-    """The result's brightness with the photo's colours (neural-style's -original_colors).
-
-    The painting's brushwork lives mostly in brightness; its palette lives in I and Q. Keeping
-    the photo's I and Q paints the photo in its own colours with the painting's strokes.
-    """
-    result_yiq = result.astype(np.float64) @ RGB_TO_YIQ.T
-    content_yiq = content.astype(np.float64) @ RGB_TO_YIQ.T
-    yiq = np.concatenate([result_yiq[..., :1], content_yiq[..., 1:]], axis=-1)
-    rgb = yiq @ np.linalg.inv(RGB_TO_YIQ).T
-    return to_uint8(rgb)
-
-
-def to_uint8(image):
-    return np.clip(np.round(image), 0, 255).astype(np.uint8)
-
-
-def luminance_only(content, styles):
-    """Gatys et al. 2017's luminance-only transfer, the part before the run.
-
-    The photo and the paintings become grey pictures of their brightness (Y), and each
-    painting's brightness is shifted and stretched to the photo's mean and spread, so that it
-    lends its strokes but not its light. After the run, preserve_color puts the photo's
-    colours back on the result's brightness.
-    """
-    def grey(values):
-        return np.repeat(to_uint8(values)[:, :, np.newaxis], 3, axis=2)
-
-    photo = content.astype(np.float64) @ RGB_TO_YIQ[0]
-    paintings = []
-    for style in styles:
-        y = style.astype(np.float64) @ RGB_TO_YIQ[0]
-        paintings.append(grey((y - y.mean()) / max(y.std(), 1e-6) * photo.std() + photo.mean()))
-    return grey(photo), paintings
-
-
-def matrix_power(covariance, power):
-    """A symmetric positive definite matrix to a power, through its eigenvalues."""
-    values, vectors = np.linalg.eigh(covariance)
-    return (vectors * values ** power) @ vectors.T
-
-
-def match_colors(painting, photo, method="pca"):
-    """The painting recoloured so that its colours' mean and covariance are the photo's.
-
-    Gatys et al. 2017's colour matching, done before the run: each pixel x becomes
-    A (x - painting's mean) + photo's mean, with A any matrix that takes the painting's colour
-    covariance Cp to the photo's Cc (A Cp A' = Cc). Their code offers three:
-      pca:  A = Cc^1/2 Cp^-1/2, through each covariance's eigenvectors;
-      chol: A = Lc Lp^-1, with the Cholesky factors (C = L L');
-      sym:  A = Cp^-1/2 (Cp^1/2 Cc Cp^1/2)^1/2 Cp^-1/2, the symmetric one, which moves the
-            colours least.
-    Returns floats; clipping to 0..255 afterwards changes the statistics a little.
-    """
-    def mean_and_covariance(image):
-        pixels = image.reshape(-1, 3).astype(np.float64)
-        mean = pixels.mean(axis=0)
-        return mean, np.cov(pixels - mean, rowvar=False, bias=True) + 1e-5 * np.eye(3)
-
-    mean_p, cov_p = mean_and_covariance(painting)
-    mean_c, cov_c = mean_and_covariance(photo)
-    if method == "pca":
-        a = matrix_power(cov_c, 0.5) @ matrix_power(cov_p, -0.5)
-    elif method == "chol":
-        a = np.linalg.cholesky(cov_c) @ np.linalg.inv(np.linalg.cholesky(cov_p))
-    elif method == "sym":
-        root_p, inverse_root_p = matrix_power(cov_p, 0.5), matrix_power(cov_p, -0.5)
-        a = inverse_root_p @ matrix_power(root_p @ cov_c @ root_p, 0.5) @ inverse_root_p
-    else:
-        raise ValueError(f"unknown colour matching method {method!r}")
-    pixels = painting.reshape(-1, 3).astype(np.float64)
-    return ((pixels - mean_p) @ a.T + mean_c).reshape(painting.shape)
-
-
-COLOR_MODES = ["swap", "luminance", "match-pca", "match-chol", "match-sym"]
-
-
-def color_inputs(content, styles, mode):
-    """The photo and the paintings as a run with --preserve-color MODE paints with them."""
-    if mode == "luminance":
-        return luminance_only(content, styles)
-    if mode is not None and mode.startswith("match-"):
-        return content, [to_uint8(match_colors(style, content, mode[6:])) for style in styles]
-    return content, styles
-
-
-def color_result(picture, content, mode):
-    """The result, with the photo's colours put back where the mode does it after the run."""
-    return preserve_color(picture, content) if mode in ("swap", "luminance") else picture
 
 
 def starting_image(init, content, styles, shape, seed):
@@ -877,30 +783,11 @@ def add_run_options(parser, size, seed, output):
     return run
 
 
-def check_loss_weights(parser, args):
-    """The loss's weights, taken together: one share per painting, and something to optimise."""
-    if args.style_weights is not None:
-        if len(args.style_weights) != len(args.styles):
-            parser.error(f"--style-weights: got {cli.plural(len(args.style_weights), 'weight')}"
-                         f" for {cli.plural(len(args.styles), 'style image')}; "
-                         "give one per style image")
-        if sum(args.style_weights) <= 0:
-            parser.error("--style-weights: at least one weight must be above 0")
-    if args.content_weight == args.style_weight == args.tv_weight == 0:
-        parser.error("--content-weight, --style-weight and --tv-weight are all 0: "
-                     "nothing would change the picture; raise at least one")
-
-
 def loss_settings(args, masks=None):
     """The LossSettings of the command line's options (both programs)."""
     return LossSettings(args.content_weight, args.style_weight, args.tv_weight,
                         args.content_layer, tuple(args.style_layers),
                         args.style_weights and tuple(args.style_weights), masks, args.fast)
-
-
-def default_output(args, extension):
-    stems = "_".join(Path(path).stem for path in [args.content, *args.styles])
-    return f"output/{stems}{extension}"
 
 
 EPILOG = """\
@@ -966,7 +853,7 @@ def parse_args(argv=None):
                      help="write only OUTPUT and the iterations folder: no sheet, no GIF, "
                           "no plot")
     args = parser.parse_args(argv)
-    check_loss_weights(parser, args)
+    cli.check_loss_weights(parser, args)
     check_ladder(parser, args)
     if args.style_masks is not None and len(args.style_masks) != len(args.styles):
         parser.error(f"--style-masks: got {cli.plural(len(args.style_masks), 'mask')} for "
@@ -974,7 +861,7 @@ def parse_args(argv=None):
     if args.style_scale != 1 and not args.fast:
         parser.error("--style-scale: needs --fast (the tutorial's graph sends the paintings "
                      "through VGG16 in one batch with the result, so they must be its size)")
-    args.output = args.output or default_output(args, ".png")
+    args.output = args.output or cli.default_output(args, ".png")
     return args
 
 

@@ -44,6 +44,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import colours
 import style_transfer as st
 from video_files import (FOLDER_FPS, VIDEO_TYPES, check_frame_rate, frame_files, read_clip,
                          write_video)
@@ -430,8 +431,8 @@ def parse_args(argv=None):
                      help="forget frames painted by an earlier run into OUTPUT_frames/ "
                           "and start again")
     args = parser.parse_args(argv)
-    st.check_loss_weights(parser, args)
-    args.output = args.output or st.default_output(args, ".mp4")
+    cli.check_loss_weights(parser, args)
+    args.output = args.output or cli.default_output(args, ".mp4")
     if args.fps is not None and Path(args.output).suffix.lower() in VIDEO_TYPES:
         check_frame_rate(args.fps, args.output, "--fps")  # before the clip is even read
     return args
@@ -483,8 +484,8 @@ def run(args, stop):
     contents, count = clip.frames, len(clip.frames)
     # --preserve-color: the paintings recoloured (or made grey) once, to the first frame's
     # colours; with luminance, each frame painted as its grey brightness.
-    _, styles = st.color_inputs(contents[0], styles, args.preserve_color)
-    sources = [st.color_inputs(frame, [], args.preserve_color)[0] for frame in contents]
+    _, styles = colours.color_inputs(contents[0], styles, args.preserve_color)
+    sources = [colours.color_inputs(frame, [], args.preserve_color)[0] for frame in contents]
     labels = cli.loss_labels(args.styles, "temporal")
 
     cli.say(f"VGG16 weights: {args.weights_path}")
@@ -512,7 +513,7 @@ def run(args, stop):
             if recolours_after(args.preserve_color):  # the frame as painted carries on
                 cli.save_image(frame_path(style_colours_folder(folder), index), painting)
                 cli.save_image(frame_path(folder, index),
-                              st.color_result(painting, contents[index], args.preserve_color))
+                              colours.color_result(painting, contents[index], args.preserve_color))
             else:
                 cli.save_image(frame_path(folder, index), painting)
             previous = st.preprocess(painting, painting.shape[:2])

@@ -3,6 +3,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+import colours
 import command_line as cli
 import style_transfer as st
 from helpers import CONTENT, MOSAIC, STYLE, main_says
@@ -23,7 +24,7 @@ def mean_and_covariance(image):
 def test_colour_matching_gives_the_painting_the_photos_mean_and_covariance(photo_and_painting,
                                                                           method):
     photo, painting = photo_and_painting
-    matched = st.match_colors(painting, photo, method)
+    matched = colours.match_colors(painting, photo, method)
     assert matched.shape == painting.shape
     mean, covariance = mean_and_covariance(matched)
     photo_mean, photo_covariance = mean_and_covariance(photo)
@@ -34,7 +35,7 @@ def test_colour_matching_gives_the_painting_the_photos_mean_and_covariance(photo
 
 def test_the_three_maps_are_different_and_sym_is_symmetric(photo_and_painting):
     photo, painting = photo_and_painting
-    results = {method: st.match_colors(painting, photo, method)
+    results = {method: colours.match_colors(painting, photo, method)
                for method in ["pca", "chol", "sym"]}
     assert np.abs(results["pca"] - results["chol"]).max() > 1
     assert np.abs(results["pca"] - results["sym"]).max() > 1
@@ -46,13 +47,13 @@ def test_the_three_maps_are_different_and_sym_is_symmetric(photo_and_painting):
 
 
 def yiq(image):
-    return np.asarray(image, dtype=np.float64) @ st.RGB_TO_YIQ.T
+    return np.asarray(image, dtype=np.float64) @ colours.RGB_TO_YIQ.T
 
 
 def test_luminance_only_inputs_are_grey_with_the_photos_brightness_statistics(
         photo_and_painting):
     photo, painting = photo_and_painting
-    grey_photo, [grey_painting] = st.luminance_only(photo, [painting])
+    grey_photo, [grey_painting] = colours.luminance_only(photo, [painting])
     for image in (grey_photo, grey_painting):
         assert (image[..., 0] == image[..., 1]).all() and (image[..., 1] == image[..., 2]).all()
     y_photo = yiq(photo)[..., 0]
@@ -82,12 +83,12 @@ def test_a_run_that_keeps_the_photos_colours_has_exactly_its_colour_channels(tmp
 
 def test_colour_matching_recolours_the_paintings_before_the_run(photo_and_painting):
     photo, painting = photo_and_painting
-    same_photo, [recoloured] = st.color_inputs(photo, [painting], "match-sym")
+    same_photo, [recoloured] = colours.color_inputs(photo, [painting], "match-sym")
     assert same_photo is photo
     assert np.abs(recoloured.reshape(-1, 3).mean(axis=0)
                   - photo.reshape(-1, 3).mean(axis=0)).max() < 2  # clipping aside
-    assert st.color_result(painting, photo, "match-sym") is painting  # nothing after
-    assert st.color_inputs(photo, [painting], None) == (photo, [painting])
+    assert colours.color_result(painting, photo, "match-sym") is painting  # nothing after
+    assert colours.color_inputs(photo, [painting], None) == (photo, [painting])
 
 
 # -- regions -----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import colours
 import command_line as cli
 import style_transfer as st
 
@@ -77,7 +78,7 @@ def test_preserve_color_keeps_the_photos_colour_and_the_results_brightness():
     # Mid-range values, so no pixel is clipped and the check below is exact up to rounding.
     result = rng.integers(90, 170, size=(6, 7, 3)).astype(np.uint8)
     content = rng.integers(90, 170, size=(6, 7, 3)).astype(np.uint8)
-    out = st.preserve_color(result, content).astype(np.float64)
+    out = colours.preserve_color(result, content).astype(np.float64)
     # Changing only brightness (Y) in YIQ adds the same amount to R, G and B, because I and Q
     # weigh the channels with weights summing to 0. So out - content is grey ...
     shift = out - content

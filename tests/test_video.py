@@ -12,6 +12,7 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
+import colours
 import command_line as cli
 import style_transfer as st
 import style_video as sv
@@ -353,7 +354,7 @@ def test_preserve_color_keeps_the_clips_colours_and_chains_on_the_painting(tmp_p
         painted = cli.load_image(sv.frame_path(sv.style_colours_folder(folder), index))
         # YIQ: the painting's brightness (Y), the clip's colour (I and Q), up to rounding,
         # except where a colour fell outside RGB and was clipped to 0 or 255.
-        yiq = lambda image: image.astype(float) @ st.RGB_TO_YIQ.T
+        yiq = lambda image: image.astype(float) @ colours.RGB_TO_YIQ.T
         unclipped = np.all((shown > 0) & (shown < 255), axis=-1)
         assert unclipped.mean() > 0.9
         np.testing.assert_allclose(yiq(shown)[unclipped][:, 0], yiq(painted)[unclipped][:, 0],
@@ -371,7 +372,7 @@ def test_the_stills_colour_modes_work_for_video(tmp_path, clip, mode):
                     "--output", str(output)]) == 0
     folder = tmp_path / "colours_frames"
     contents = sv.read_clip(clip, 48).frames
-    yiq = lambda image: image.astype(float) @ st.RGB_TO_YIQ.T
+    yiq = lambda image: image.astype(float) @ colours.RGB_TO_YIQ.T
     for index in range(2):
         shown = cli.load_image(sv.frame_path(folder, index))
         if mode == "luminance":  # painted in brightness, then the clip's colours put back
