@@ -585,6 +585,8 @@ class Studio:
     def finished(self, job, runs):
         painting = job.painting
         update = {"progress": self.progress(job)}
+        if job.iteration is not None:  # the last iteration may end just as the job does
+            update["loss"] = loss_html(job.iteration, job.names)
         if job.state == "stopped":
             kept = ("the best picture so far is kept" if job.path else
                     "stopped before the first evaluation: no picture")
