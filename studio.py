@@ -832,10 +832,12 @@ def main(argv=None) -> int:
             time.sleep(1)
     except KeyboardInterrupt:
         print("Stopping the studio.", flush=True)
+    for number in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not break the close
+        signal.signal(number, signal.SIG_IGN)
     page.studio_worker.close()
     page.close()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.finish(main())  # as the other programs end: no slow TensorFlow teardown
