@@ -8,6 +8,8 @@
 # make notebook-outputs  re-run the lesson notebook and save it with its outputs (2.5 minutes)
 # make video  paint the demo clip, a pan across the photo, without flicker (under 5 minutes)
 # make flicker  paint it four ways, measure the flicker, write FLICKER.md and docs/video_*.gif
+# make studio  serve the studio, a web page to paint in, on 127.0.0.1 (PORT=8765 picks the port)
+# make studio-screenshot  the README's picture of the studio mid-run (docs/studio.png)
 
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +17,8 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 WEIGHTS := weights/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5
 
-.PHONY: help demo docs gallery bench test weights vgg16 clean notebook notebook-outputs video flicker
+.PHONY: help demo docs gallery bench test weights vgg16 clean notebook notebook-outputs video flicker \
+	studio studio-screenshot chromium
 
 # Plain `make`: the targets above, as this file's header lists them.
 help:
@@ -102,7 +105,27 @@ notebook: vgg16
 notebook-outputs: vgg16
 	$(PY) tools/lesson_notebook.py
 
-test: vgg16
+# The studio (studio.py): a web page to paint in, served on this machine only. No request
+# leaves it: Gradio's analytics and version check are off, its fonts are the system's.
+PORT ?= 7860
+studio: vgg16
+	$(PY) studio.py --port $(PORT)
+
+studio-screenshot: vgg16 chromium
+	$(PY) tools/studio_screenshot.py docs/studio.png
+
+# The studio's browser tests drive Debian's Chromium (Playwright's own browser download cannot
+# work on machines that reach only package registries). Installed here when missing and we are
+# root; otherwise those tests are skipped with a line saying so (and fail under CI).
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Chromium for the studio's browser tests (apt-get install chromium)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+			>/dev/null; \
+	fi
+
+test: vgg16 chromium
 	$(PY) -m pytest -q tests
 
 # Leaves out the tests marked slow (pytest.ini): those that start a program, send signals,

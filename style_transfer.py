@@ -584,13 +584,7 @@ class Painter:
             x = preprocess(self.result.painted, shape).astype(np.float64)
         self.watcher.stage_begins(stage, shape, self.iterations)
         self.stop_if_asked()
-        K.clear_session()  # the previous stage's graph, whose sizes no longer fit
-        style_shape = tuple(max(1, round(side * self.how.style_scale)) for side in shape)
-        masks = self.loss.style_masks and tuple(resize_mask(m, shape)
-                                                for m in self.loss.style_masks)
-        graph = build_loss_and_grads(preprocess(content, shape),
-                                     [preprocess(style, style_shape) for style in styles],
-                                     self.weights_path, replace(self.loss, style_masks=masks))
+        graph = self.build_graph(shape, content, styles)
         self.stop_if_asked()
         self.evaluator = Evaluator(graph.f_outputs, shape, graph.parts, self.evaluated)
         self.result.stage_starts.append(len(self.result.history))
@@ -600,6 +594,16 @@ class Painter:
             optimize(self.evaluator, x, self.iterations, self.iteration_done)
         finally:
             self.keep_best()
+
+    def build_graph(self, shape, content, styles):
+        """A fresh graph for a stage at `shape` (the studio overrides this to reuse one)."""
+        K.clear_session()  # the previous stage's graph, whose sizes no longer fit
+        style_shape = tuple(max(1, round(side * self.how.style_scale)) for side in shape)
+        masks = self.loss.style_masks and tuple(resize_mask(m, shape)
+                                                for m in self.loss.style_masks)
+        return build_loss_and_grads(preprocess(content, shape),
+                                    [preprocess(style, style_shape) for style in styles],
+                                    self.weights_path, replace(self.loss, style_masks=masks))
 
     def evaluated(self, evaluator):
         """The Evaluator's hook: record the evaluation, tell the watcher, stop if asked."""
