@@ -171,15 +171,24 @@ def test_a_refused_video_leaves_no_folder_behind(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_an_earlier_runs_later_iterations_are_removed_at_the_end_not_the_start(tmp_path,
-                                                                              capsys):
+def test_an_earlier_runs_later_iterations_are_removed_at_the_end_not_the_start(
+        tmp_path, capsys, monkeypatch):
     # Not at the start: another run writing the same OUTPUT meanwhile keeps its pictures.
     steps = tmp_path / "o_iterations"
     steps.mkdir()
     for i in range(1, 6):  # an earlier, longer run's
         cli.save_image(steps / f"iteration_{i:03d}.png", np.zeros((8, 8, 3), np.uint8))
+    seen_while_painting = []
+    save_image = cli.save_image
+
+    def noting(path, image):  # what another run watching the folder would see meanwhile
+        seen_while_painting.append((steps / "iteration_005.png").exists())
+        save_image(path, image)
+
+    monkeypatch.setattr(cli, "save_image", noting)
     status, err = main_says([CONTENT, STYLE, "--size", "48", "--fast", "--iterations", "2",
                              "--no-extras", "--output", str(tmp_path / "o.png")], capsys)
     assert status == 0, err
+    assert seen_while_painting and all(seen_while_painting)
     assert sorted(p.name for p in steps.iterdir()) == ["iteration_001.png", "iteration_002.png"]
     assert cli.load_image(steps / "iteration_002.png").shape == (32, 48, 3)  # this run's
