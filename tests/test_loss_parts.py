@@ -27,7 +27,7 @@ def test_the_parts_sum_to_the_loss_and_total_variation_is_numpys(weights_path, f
     x64 = x[0].astype(np.float64)
     dy = (x64[:-1, :-1] - x64[1:, :-1]) ** 2
     dx = (x64[:-1, :-1] - x64[:-1, 1:]) ** 2
-    # The weight is meant for 512 px; this picture is 512/40 times smaller (weights_for_size).
+    # The weight is meant for 512 px; this picture is 512/40 times smaller (loss_weights_for_size).
     tv_weight = 0.7 * (512 / 40) ** -0.5
     assert parts["total variation"] == pytest.approx(tv_weight * np.sum((dx + dy) ** 1.25),
                                                      rel=1e-4)
