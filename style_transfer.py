@@ -42,6 +42,7 @@ import math
 import os
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -54,6 +55,7 @@ from colours import COLOR_MODES, RGB_TO_YIQ, color_inputs, color_result
 with cli.quiet_native_stderr():  # TensorFlow writes notices about GPUs straight to the terminal
     import tensorflow as tf
     from tf_keras import backend as K
+    from tf_keras import mixed_precision
     from tf_keras.applications.vgg16 import VGG16
     from tf_keras.models import Model
 
@@ -97,6 +99,7 @@ class LossSettings:
     style_blend: tuple = None   # each painting's share of the style loss; None: equal shares
     style_masks: tuple = None   # where on the photo each painting paints (0 to 1); None: all
     fast: bool = False          # the photo's and paintings' features once, not every step
+    bfloat16: bool = False      # with fast: VGG16's convolutions in bfloat16 (section 7)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,6 +407,21 @@ def layer_shape(shape, layer):
     return height, width
 
 
+@contextmanager
+def layer_precision(bfloat16):
+    """Layers made inside compute in bfloat16 (their weights kept in float32) if asked.
+
+    bfloat16 keeps float32's range with 8 bits of mantissa: CPUs with AVX512_BF16 or AMX (and
+    GPUs) multiply it about twice as fast. The loss is still summed in float32 (the features
+    are cast back before the Gram matrices), which keeps it within about 0.1% of float32's.
+    """
+    mixed_precision.set_global_policy("mixed_bfloat16" if bfloat16 else "float32")
+    try:
+        yield
+    finally:
+        mixed_precision.set_global_policy("float32")
+
+
 def fast_features(content_array, style_arrays, weights_path, settings):
     """The tutorial's features, but the photo's and the paintings' computed once, up front.
 
@@ -413,11 +431,14 @@ def fast_features(content_array, style_arrays, weights_path, settings):
     may be larger or smaller than the result: --style-scale).
     """
     combination_image = K.placeholder(content_array.shape)
-    model = vgg16(combination_image, weights_path)
+    with layer_precision(settings.bfloat16):
+        model = vgg16(combination_image, weights_path)
     layers = [settings.content_layer, *settings.style_layers]
-    combination = {name: model.get_layer(name).output for name in layers}  # batch of 1
+    combination = {name: K.cast(model.get_layer(name).output, "float32")  # batch of 1
+                   for name in layers}
     any_image = K.placeholder((1, None, None, 3))
-    outputs = Model(model.input, [combination[name] for name in layers])(any_image)
+    outputs = [K.cast(output, "float32") for output in Model(
+        model.input, [model.get_layer(name).output for name in layers])(any_image)]
     features_of = K.function([any_image], [outputs[0]] + [gram_matrix(f) for f in outputs[1:]])
     content = K.zeros(K.int_shape(combination[settings.content_layer]))
     K.set_value(content, features_of([content_array])[0])
@@ -466,6 +487,19 @@ def resize_mask(mask, shape):
     return np.asarray(image.resize((width, height), Image.BOX), dtype=np.float64)
 
 
+def enlarged(picture, content, shape, keep_detail=False):
+    """A coarse stage's picture at the next stage's `shape`, preprocessed: resized, and with
+    `keep_detail` the photo's own detail at the new size added back (the photo minus the photo
+    resized down to the picture's size and up again). Resizing up blurs: the content loss then
+    starts far from its minimum, and L-BFGS spends its first evaluations putting back the
+    photo's edges, which the photo itself can give for free."""
+    x = preprocess(picture, shape).astype(np.float64)
+    if keep_detail:
+        coarse = resize(content, picture.shape[:2])
+        x += preprocess(content, shape) - preprocess(coarse, shape)
+    return x
+
+
 def starting_image(init, content, styles, shape, seed):
     """The image the optimisation starts from, already preprocessed: "noise" (the tutorial's),
     "content" (the photo), "style" (the first painting) or any RGB image."""
@@ -491,6 +525,52 @@ class PaintSettings:
     restarts: bool = False        # the tutorial's loop: a fresh L-BFGS run every iteration
     preserve_color: str = None
     style_scale: float = 1.0
+    flat: float = None            # end a stage early once an iteration lowers the loss by
+                                  # less than this fraction (None: all its iterations)
+    keep_detail: bool = False     # each stage after the first starts from the last one's
+                                  # picture enlarged *plus the photo's finer detail*
+
+
+# --quick: the recipe that reaches the tutorial's picture soonest, found by measuring it
+# (`make bench`, BENCHMARKS.md). It changes the path, not the loss: start from the photo, paint
+# coarse to fine from a quarter of the size up by steps of sqrt(2) (crowsonkb's
+# style-transfer-pytorch climbs the same way), each stage starting from the last one's picture
+# plus the photo's finer detail and ending once its loss stops falling; with bfloat16 where
+# the machine multiplies it faster.
+QUICK_STEP = 2 ** 0.5
+QUICK_ITERATIONS = 4     # the most each stage may take; most end sooner ...
+QUICK_FLAT = 0.02        # ... once an iteration lowers its loss by less than 2%
+
+
+def quick_sizes(size, photo_shape):
+    """--quick's ladder up to `size`: 128 181 256 362 512 for 512, leaving out the sizes at
+    which a photo of `photo_shape` would be under VGG16's 32 pixels across."""
+    sizes = [size]
+    while sizes[0] / QUICK_STEP >= size / 4 - 0.5:
+        smaller = round(sizes[0] / QUICK_STEP)
+        if min(result_shape(np.empty(photo_shape[:2]), smaller)) < 32:
+            break
+        sizes.insert(0, smaller)
+    return tuple(sizes)
+
+
+def quick_recipe(size, photo_shape, how=PaintSettings()):
+    """`how` (its start, seed, colours and style scale) painted by --quick's recipe."""
+    sizes = quick_sizes(size, photo_shape)
+    return replace(how, sizes=sizes, iterations=(QUICK_ITERATIONS,) * len(sizes),
+                   restarts=False, flat=QUICK_FLAT, keep_detail=True)
+
+
+def bfloat16_is_faster():
+    """True where VGG16's convolutions run faster in bfloat16: a GPU, or a CPU with AVX512_BF16
+    or AMX (Linux says so in /proc/cpuinfo; elsewhere we keep float32)."""
+    if tf.config.list_physical_devices("GPU"):
+        return True
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 @dataclass
@@ -530,6 +610,17 @@ class Watcher:
 
 class Stopped(Exception):
     """Raised between two evaluations when the watcher asked to stop."""
+
+
+class Flat(Exception):
+    """Raised after an iteration that lowered the loss by less than PaintSettings.flat."""
+
+
+def flattened(before, after, flat):
+    """True when an iteration that took the loss from `before` to `after` lowered it by less
+    than the fraction `flat` (None: never). A stage that has flattened has done most of what
+    it can at its size; the next, larger one has far to go and learns faster."""
+    return flat is not None and before - after < flat * before
 
 
 @dataclass
@@ -580,8 +671,8 @@ class Painter:
         self.iterations = self.how.iterations[stage]
         if stage == 0:
             x = starting_image(self.how.init, content, styles, shape, self.how.seed)
-        else:  # the previous stage's best picture, enlarged
-            x = preprocess(self.result.painted, shape).astype(np.float64)
+        else:
+            x = enlarged(self.result.painted, content, shape, self.how.keep_detail)
         self.watcher.stage_begins(stage, shape, self.iterations)
         self.stop_if_asked()
         graph = self.build_graph(shape, content, styles)
@@ -589,9 +680,12 @@ class Painter:
         self.evaluator = Evaluator(graph.f_outputs, shape, graph.parts, self.evaluated)
         self.result.stage_starts.append(len(self.result.history))
         try:
-            self.watcher.stage_started(stage, self.evaluator.loss(x.ravel()))
+            self.last_loss = self.evaluator.loss(x.ravel())  # the start's, for PaintSettings.flat
+            self.watcher.stage_started(stage, self.last_loss)
             optimize = optimize_restarted if self.how.restarts else optimize_continuous
             optimize(self.evaluator, x, self.iterations, self.iteration_done)
+        except Flat:
+            pass  # on to the next stage, where the same loss still has far to go
         finally:
             self.keep_best()
 
@@ -632,6 +726,9 @@ class Painter:
         self.watcher.iteration_done(Iteration(
             self.stage, len(self.how.sizes), number, self.iterations, self.result.picture,
             self.result.loss, self.result.parts, len(self.result.history)))
+        before, self.last_loss = self.last_loss, self.result.loss
+        if number < self.iterations and flattened(before, self.result.loss, self.how.flat):
+            raise Flat
 
 
 # =============================================================================================
@@ -791,7 +888,8 @@ def loss_settings(args, masks=None):
     """The LossSettings of the command line's options (both programs)."""
     return LossSettings(args.content_weight, args.style_weight, args.tv_weight,
                         args.content_layer, tuple(args.style_layers),
-                        args.style_weights and tuple(args.style_weights), masks, args.fast)
+                        args.style_weights and tuple(args.style_weights), masks, args.fast,
+                        getattr(args, "bfloat16", False))  # style_video.py has no --quick
 
 
 EPILOG = """\
@@ -824,11 +922,10 @@ def parse_args(argv=None):
                        help="one greyscale image per painting: where on the photo it paints "
                             "(white), or not (black); masks that overlap blend there, and "
                             "where none is white only the photo and smoothness count")
-    paint.add_argument("--init", default="noise", metavar="noise|content|style|PATH",
-                       type=os.path.expanduser,
+    paint.add_argument("--init", metavar="noise|content|style|PATH", type=os.path.expanduser,
                        help="start from noise (the tutorial's way), the photo, the (first) "
                             "style image, or any image file; the photo gets there soonest "
-                            "(default: %(default)s)")
+                            "(default: noise; content with --quick)")
     paint.add_argument("--style-scale", type=cli.positive_number, default=1.0, metavar="F",
                        help="the paintings' size, as a multiple of the result's: their "
                             "brush marks and motifs come out that much larger (above 1) or "
@@ -843,7 +940,7 @@ def parse_args(argv=None):
                           "before's picture, enlarged; the last is the result's size. Large "
                           "pictures come out sooner and keep the painting's large motifs")
     run.add_argument("--iterations", type=cli.whole_number(1, maximum=1_000_000), nargs="+",
-                     default=[ITERATIONS], metavar="N",
+                     metavar="N",
                      help=f"how many times to report and save: every {EVALS_PER_ITERATION} "
                           f"loss-and-gradient evaluations (default: {ITERATIONS}). With "
                           "--scales, one number per size, or one for the first size that "
@@ -853,11 +950,21 @@ def parse_args(argv=None):
                           "forgets what L-BFGS has learnt each time; the default, one "
                           "continuous run, reaches the lower loss in the same number of "
                           "evaluations")
+    run.add_argument("--quick", action="store_true",
+                     help="the same picture sooner (about 5x on a CPU with bfloat16; see the "
+                          "README's Speed section): start from the photo (unless --init says "
+                          "otherwise), paint coarse to fine from a quarter of --size up in "
+                          "steps of sqrt(2), each size keeping the photo's fine detail and "
+                          "ending once its loss stops falling, with the fast graph, in "
+                          "bfloat16 where the CPU or GPU multiplies it faster. It changes the "
+                          "path, not the loss: the weights and layers mean what they always "
+                          "do. Try --quick --size 256 for a preview in seconds")
     run.add_argument("--no-extras", action="store_true",
                      help="write only OUTPUT and the iterations folder: no sheet, no GIF, "
                           "no plot")
     args = parser.parse_args(argv)
     cli.check_loss_weights(parser, args)
+    check_quick(parser, args)
     check_ladder(parser, args)
     if args.style_masks is not None and len(args.style_masks) != len(args.styles):
         parser.error(f"--style-masks: got {cli.plural(len(args.style_masks), 'mask')} for "
@@ -869,8 +976,23 @@ def parse_args(argv=None):
     return args
 
 
+def check_quick(parser, args):
+    """--quick chooses the start (unless asked), the stages and their length, and the graph."""
+    args.init = args.init or ("content" if args.quick else "noise")
+    args.bfloat16 = args.quick and bfloat16_is_faster()
+    if not args.quick:
+        return
+    given = [flag for flag, value in [("--scales", args.scales), ("--iterations",
+                                      args.iterations), ("--restarts", args.restarts)] if value]
+    if given:
+        parser.error(f"--quick chooses its own sizes and iterations: drop {' and '.join(given)}, "
+                     "or --quick")
+    args.fast = True
+
+
 def check_ladder(parser, args):
     """--size and --scales, --iterations: the sizes of the stages, and each one's iterations."""
+    args.iterations = args.iterations or [ITERATIONS]
     if args.scales is None:
         args.scales = [args.size or SIZE]
     elif args.size is not None and args.size != args.scales[-1]:
@@ -888,10 +1010,12 @@ def check_ladder(parser, args):
                      f"{cli.plural(len(args.scales), 'size')}; give one, or one per size")
 
 
-def paint_settings(args, init):
-    """The PaintSettings of the stills' options; `init` as read (a mode, or an image)."""
-    return PaintSettings(tuple(args.scales), tuple(args.iterations), init, args.seed,
-                         args.restarts, args.preserve_color, args.style_scale)
+def paint_settings(args, init, photo):
+    """The PaintSettings of the stills' options; `init` as read (a mode, or an image); the
+    photo (RGB), whose shape --quick's ladder depends on."""
+    how = PaintSettings(tuple(args.scales), tuple(args.iterations), init, args.seed,
+                        args.restarts, args.preserve_color, args.style_scale)
+    return quick_recipe(args.size, photo.shape, how) if args.quick else how
 
 
 # ---------------------------------------------------------------------------------------------
@@ -993,11 +1117,19 @@ def describe_run(args, shapes):
         options.append("each painting where its mask is white")
     if args.style_scale != 1:
         options.append(f"paintings at {args.style_scale:g}x the picture's size")
+    if args.quick:
+        length = (f"--quick: up to {cli.plural(QUICK_ITERATIONS, 'iteration')} of "
+                  f"{EVALS_PER_ITERATION} evaluations at each size, the next size once one "
+                  f"lowers the loss by under {QUICK_FLAT:.0%}, each starting from the last "
+                  "one's picture with the photo's finer detail; fast graph"
+                  + (" in bfloat16" if args.bfloat16 else "") + ", continuous L-BFGS.")
+    else:
+        length = (f"{cli.and_list(args.iterations)} "
+                  f"{'iteration' if args.iterations == [1] else 'iterations'} of "
+                  f"{EVALS_PER_ITERATION} evaluations, {'fast' if args.fast else 'tutorial'} "
+                  f"graph, {'restarted' if args.restarts else 'continuous'} L-BFGS.")
     return (f"Painting {args.content} in the style of {' + '.join(paintings)} at {sizes}, "
-            f"{', '.join(options)}: {cli.and_list(args.iterations)} "
-            f"{'iteration' if args.iterations == [1] else 'iterations'} of "
-            f"{EVALS_PER_ITERATION} evaluations, {'fast' if args.fast else 'tutorial'} graph, "
-            f"{'restarted' if args.restarts else 'continuous'} L-BFGS.")
+            f"{', '.join(options)}: {length}")
 
 
 class StillRun(Watcher):
@@ -1075,10 +1207,12 @@ def run(args, stop):
     """Paint from the command line's arguments; the exit status."""
     photo = cli.load_image(args.content)
     paintings = [cli.load_image(path) for path in args.styles]
+    init = read_start(args.init)
+    how = paint_settings(args, init, photo)
+    args.scales, args.iterations = list(how.sizes), list(how.iterations)  # --quick's, if asked
     masks = read_masks(args.style_masks, photo) if args.style_masks else None
     if masks:
         check_masks_reach_every_layer(masks, args.style_masks, args, photo)
-    init = read_start(args.init)
     content, styles = color_inputs(photo, paintings, args.preserve_color)
     check_size(content, args.scales, batch=1 if args.fast else 2 + len(styles),
                style_scale=args.style_scale)
@@ -1096,7 +1230,7 @@ def run(args, stop):
     cli.say(f"VGG16 weights: {weights_path}")
     cli.say(describe_run(args, [result_shape(content, size) for size in args.scales]))
     start = time.time()
-    painter = Painter(weights_path, loss_settings(args, masks), paint_settings(args, init))
+    painter = Painter(weights_path, loss_settings(args, masks), how)
     try:
         with cli.quiet_native_stderr():  # TensorFlow looks for a GPU, and says so at length
             painting = painter.paint(photo, paintings, watcher)
