@@ -1,0 +1,158 @@
+"""--quick: the recipe that reaches the tutorial's picture sooner (coarse to fine by sqrt(2) from
+the photo, the photo's detail kept at each hand-over, stages ending on a flat loss, bfloat16)."""
+import numpy as np
+import pytest
+from PIL import Image
+
+import command_line as cli
+import style_transfer as st
+from helpers import CONTENT, STYLE, assert_one_line_error, main_says
+
+BFLOAT16_HERE = st.bfloat16_is_faster()
+
+
+# --- the ladder and the options ---------------------------------------------------------------
+def test_the_quick_ladder_climbs_by_the_square_root_of_two_from_a_quarter_of_the_size():
+    sizes = st.quick_sizes(512, (300, 451))
+    assert sizes == (128, 181, 256, 362, 512)
+    assert all(abs(b / a - 2 ** 0.5) < 0.01 for a, b in zip(sizes, sizes[1:]))
+    assert st.quick_sizes(1024, (300, 451))[0] == 256
+
+
+def test_the_quick_ladder_leaves_out_sizes_too_small_for_vgg16():
+    # A panorama 4 times as wide as high: at 128 px long it would be 32 high, at 91 only 23.
+    sizes = st.quick_sizes(256, (100, 400))
+    assert sizes == (128, 181, 256)
+    assert all(min(st.result_shape(np.zeros((100, 400)), size)) >= 32 for size in sizes)
+
+
+def test_quick_means_the_fast_graph_from_the_photo_unless_another_start_is_asked():
+    args = st.parse_args([CONTENT, STYLE, "--quick"])
+    assert args.fast and args.init == "content" and args.bfloat16 == BFLOAT16_HERE
+    assert st.parse_args([CONTENT, STYLE, "--quick", "--init", "noise"]).init == "noise"
+    plain = st.parse_args([CONTENT, STYLE])
+    assert plain.init == "noise" and plain.iterations == [st.ITERATIONS] and not plain.bfloat16
+
+
+def test_quick_paint_settings_change_the_path_not_the_loss():
+    photo = cli.load_image(CONTENT)
+    quick = st.parse_args([CONTENT, STYLE, "--quick", "--size", "256", "--seed", "3"])
+    plain = st.parse_args([CONTENT, STYLE, "--fast", "--size", "256", "--seed", "3"])
+    how = st.paint_settings(quick, st.read_start(quick.init), photo)
+    assert how.sizes == (64, 91, 128, 181, 256) and how.keep_detail and how.flat
+    assert how.seed == 3 and how.init == "content"
+    loss, plain_loss = st.loss_settings(quick), st.loss_settings(plain)
+    assert loss.bfloat16 == BFLOAT16_HERE
+    assert st.replace(loss, bfloat16=False) == plain_loss  # the same loss otherwise
+
+
+@pytest.mark.parametrize("extra", [["--scales", "64", "128"], ["--iterations", "3"],
+                                   ["--restarts"]])
+def test_quick_refuses_what_it_chooses_itself(extra, capsys):
+    status, err = main_says([CONTENT, STYLE, "--quick", *extra], capsys)
+    assert_one_line_error(status, err, extra[0], "--quick")
+
+
+# --- the stopping rule --------------------------------------------------------------------------
+def test_a_loss_falling_by_less_than_the_threshold_has_flattened():
+    assert st.flattened(100.0, 99.5, 0.01)          # 0.5% < 1%
+    assert st.flattened(100.0, 100.0, 0.01)         # not at all
+    assert not st.flattened(100.0, 98.0, 0.01)      # 2%
+    assert not st.flattened(100.0, 99.5, None)      # no rule: never
+
+
+class Bowl:
+    """A fake graph: loss offset + sum(scales * (x - 7)**2), its gradient exact, for a Painter
+    to minimise without VGG16. Its curvatures span 1e-6 to 1, so L-BFGS keeps finding more to
+    lower for hundreds of evaluations, falling steadily; a large `offset` makes each of those
+    falls a tiny fraction of the loss: a flat loss."""
+
+    def __init__(self, offset, shape):
+        self.offset = offset
+        self.scales = np.logspace(-6, 0, shape[0] * shape[1] * 3).reshape((1, *shape, 3))
+
+    def __call__(self, inputs):
+        d = inputs[0] - 7.0
+        loss = self.offset + float(np.sum(self.scales * d * d))
+        return [loss, 2 * self.scales * d, loss]
+
+
+class BowlPainter(st.Painter):
+    def __init__(self, offset, how):
+        super().__init__(None, st.LossSettings(), how)
+        self.offset = offset
+
+    def build_graph(self, shape, content, styles):
+        return st.Graph(Bowl(self.offset, shape), ["content"], None)
+
+
+@pytest.mark.parametrize("offset, stops_early", [(1e12, True), (0.0, False)])
+def test_a_stage_ends_early_on_a_flat_loss_and_not_on_a_falling_one(offset, stops_early):
+    photo = cli.load_image(CONTENT)
+    how = st.PaintSettings(sizes=(48, 68), iterations=(4, 4), init="content", flat=st.QUICK_FLAT)
+    painting = BowlPainter(offset, how).paint(photo, [photo])
+    first_stage = painting.stage_starts[1] - painting.stage_starts[0]
+    assert painting.failure is None and len(painting.stage_starts) == 2
+    losses = [h["loss"] for h in painting.history[:first_stage]]
+    assert losses[-1] < losses[0]  # falling in both cases: by a sliver of a flat loss
+    if stops_early:
+        assert first_stage <= st.EVALS_PER_ITERATION + 5  # one iteration, then the next size
+    else:
+        assert first_stage >= 4 * st.EVALS_PER_ITERATION  # every iteration of the stage
+
+
+# --- bfloat16 -----------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.skipif(not BFLOAT16_HERE, reason="this CPU has neither AVX512_BF16 nor AMX, so "
+                                              "--quick keeps float32 here")
+def test_bfloat16_gives_float32s_loss_and_gradient_to_the_measured_tolerance(weights_path,
+                                                                            fresh_graph):
+    # Measured 2026-12-02 at 512 px (BENCHMARKS.md): the loss within 0.1%, the gradient's cosine
+    # to float32's 0.999. At this test's 96 px the figures are looser (fewer positions to
+    # average the rounding over): 0.5% and 0.99.
+    photo, painting = cli.load_image(CONTENT), cli.load_image(STYLE)
+    shape = st.result_shape(photo, 96)
+    x = st.preprocess(photo, shape) + np.random.default_rng(0).normal(0, 20, (1, *shape, 3))
+    outputs = {}
+    for bfloat16 in (False, True):
+        st.K.clear_session()
+        graph = st.build_loss_and_grads(st.preprocess(photo, shape), [st.preprocess(painting,
+                                                                                    shape)],
+                                        weights_path, st.LossSettings(fast=True,
+                                                                      bfloat16=bfloat16))
+        loss, grad = graph.f_outputs([x])[:2]
+        outputs[bfloat16] = float(loss), np.asarray(grad, np.float64).ravel()
+    (loss32, grad32), (loss16, grad16) = outputs[False], outputs[True]
+    assert loss16 == pytest.approx(loss32, rel=5e-3)
+    assert grad16 @ grad32 / np.linalg.norm(grad16) / np.linalg.norm(grad32) > 0.99
+
+
+# --- a real run ---------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_quick_paints_a_lower_loss_than_the_tutorial_start_with_as_many_evaluations(
+        weights_path, tmp_path, capsys):
+    output = tmp_path / "quick.png"
+    status = st.main([CONTENT, STYLE, "--quick", "--size", "96", "--seed", "0", "--no-extras",
+                      "--output", str(output)])
+    said = capsys.readouterr().out
+    assert status == 0, said
+    with Image.open(output) as image:
+        assert image.size == (96, 64) and image.mode == "RGB"
+        picture = np.asarray(image)
+    assert picture.std() > 10  # a picture, not a flat colour
+    evaluations = int(said.split(" evaluations, ")[0].rsplit("(", 1)[1])
+    # The tutorial's start, noise, with as many evaluations, all at the final size (so more
+    # work than --quick's, whose evaluations are mostly at the smaller sizes).
+    photo, painting = cli.load_image(CONTENT), cli.load_image(STYLE)
+    noise = st.Painter(weights_path, st.LossSettings(fast=True), st.PaintSettings(
+        sizes=(96,), iterations=(max(1, round(evaluations / st.EVALS_PER_ITERATION)),),
+        seed=0)).paint(photo, [painting])
+    # Both pictures scored by one float32 graph, independent of how each was painted.
+    shape = picture.shape[:2]
+    st.K.clear_session()
+    graph = st.build_loss_and_grads(st.preprocess(photo, shape), [st.preprocess(painting,
+                                                                                shape)],
+                                    weights_path, st.LossSettings(fast=True))
+    quick_loss = float(graph.f_outputs([st.preprocess(picture, shape)])[0])
+    noise_loss = float(graph.f_outputs([st.preprocess(noise.picture, shape)])[0])
+    assert quick_loss < noise_loss
