@@ -156,3 +156,36 @@ def test_quick_paints_a_lower_loss_than_the_tutorial_start_with_as_many_evaluati
     quick_loss = float(graph.f_outputs([st.preprocess(picture, shape)])[0])
     noise_loss = float(graph.f_outputs([st.preprocess(noise.picture, shape)])[0])
     assert quick_loss < noise_loss
+
+
+@pytest.mark.slow
+def test_within_bounds_the_picture_saved_is_the_picture_optimised(weights_path, fresh_graph):
+    photo, painting = cli.load_image(CONTENT), cli.load_image(STYLE)
+    shape = st.result_shape(photo, 64)
+    low, high = st.pixel_bounds(shape).T
+    # pixel_bounds against the preprocessing itself: black and white pixels are the bounds.
+    np.testing.assert_allclose(st.preprocess(np.zeros((*shape, 3), np.uint8), shape).ravel(), low)
+    np.testing.assert_allclose(st.preprocess(np.full((*shape, 3), 255, np.uint8), shape).ravel(),
+                               high)
+    st.K.clear_session()
+    graph = st.build_loss_and_grads(st.preprocess(photo, shape), [st.preprocess(painting, shape)],
+                                    weights_path, st.LossSettings(fast=True))
+    gaps = {}
+    for bounded in (False, True):
+        painting_ = BoundsPainter(weights_path, graph, st.PaintSettings(
+            sizes=(64,), iterations=(3,), seed=0, bounded=bounded)).paint(photo, [painting])
+        saved = float(graph.f_outputs([st.preprocess(painting_.picture, shape)])[0])
+        gaps[bounded] = saved / painting_.loss - 1
+    assert abs(gaps[True]) < 0.01      # clipping to 8 bits changes nothing but the rounding
+    assert gaps[False] > 0.05          # without bounds, the clipped picture is worse
+
+
+class BoundsPainter(st.Painter):
+    """A painter that reuses one graph (the size never changes here)."""
+
+    def __init__(self, weights_path, graph, how):
+        super().__init__(weights_path, st.LossSettings(fast=True), how)
+        self.graph = graph
+
+    def build_graph(self, shape, content, styles):
+        return self.graph
