@@ -572,6 +572,7 @@ def paint_and_score(name, argv, extra, scratch):
     stages = record["stages"]
     starts = record["stage_starts"] + [record["evaluations"]]
     return {"imported": record["imported"] - launched, "shape": stages[-1]["shape"],
+            "picture": argv[argv.index("--output") + 1], "inputs": argv[:2],
             "first_evaluation": stages[0]["started"] - launched,
             "read": stages[0]["begins"] - record["imported"],
             "builds": [stage["started"] - stage["begins"] for stage in stages],
@@ -612,6 +613,22 @@ def recipe_row(name, run, tutorial):
             f"{run['first_evaluation']:.1f} s |")
 
 
+def picture_rows(pairs, path):
+    """A sheet of rows [photo, painting, the tutorial's picture, --quick's] for the README."""
+    import numpy as np
+    import command_line as cli
+
+    rows = [cli.comparison_sheet([cli.load_image(image) for image in
+                                  [*tutorial["inputs"], tutorial["picture"], quick["picture"]]],
+                                 200) for tutorial, quick in pairs]
+    width = max(row.shape[1] for row in rows)
+    padded = []
+    for row in rows:
+        padded.append(np.pad(row, ((0, 8), (0, width - row.shape[1]), (0, 0)),
+                             constant_values=255))
+    cli.save_image(path, np.concatenate(padded)[:-8])
+
+
 def measure_quick(args):
     """The yardstick's tables: each recipe's time to the tutorial's picture (interleaved with
     the tutorial's recipe, rounds apart), the same for other pictures, the preview, start-up."""
@@ -634,7 +651,7 @@ def measure_quick(args):
     rows = [recipe_row(name, runs[name][0], tutorial[0]) for name, *_ in RECIPES]
     ratios = [ratio_cell(q, t)[1] for q, t in zip(quick, tutorial)]
 
-    pair_rows = []
+    pair_rows, pictures = [], [(tutorial[0], quick[0])]
     for photo, painting, options in QUICK_PAIRS:
         print(f"{photo} + {painting} {' '.join(options)}: the tutorial's recipe, --quick ...",
               flush=True)
@@ -644,6 +661,7 @@ def measure_quick(args):
         fast = paint_and_score(f"{name}_quick", yardstick_argv(photo, painting,
                                                                [*options, "--quick"], starts),
                                {}, scratch)
+        pictures.append((base, fast))
         shape = "x".join(map(str, base["shape"][::-1]))
         pair_rows.append(
             f"| `{photo}` + `{painting}`{' ' + ' '.join(options) if options else ''} | {shape} | "
@@ -654,6 +672,7 @@ def measure_quick(args):
     preview = paint_and_score("preview", [str(PHOTO), str(STYLE), "--seed", "0", "--no-extras",
                                           *PREVIEW], {}, scratch)
 
+    picture_rows(pictures, ROOT / "docs" / "quick_pictures.png")
     spread = max(t["saves"][-1]["time"] for t in tutorial) / min(t["saves"][-1]["time"]
                                                                  for t in tutorial) - 1
     gemm_spread = max(gemm) / min(gemm) - 1
@@ -698,11 +717,12 @@ def measure_quick(args):
         "**Start-up**, from the command to the first evaluation: "
         f"`--quick` {q['first_evaluation']:.1f} s: Python and the imports (TensorFlow's "
         f"most) {q['imported']:.1f} s, reading the images and checking the weights "
-        f"{q['read']:.1f} s, building the graph and its first evaluation "
+        f"{q['read']:.2f} s, building the graph and its first evaluation "
         f"{q['builds'][0]:.1f} s; the tutorial's recipe {t['first_evaluation']:.1f} s.",
         "",
         "**Other pictures**, each the tutorial's recipe then `--quick`, one run each, the "
-        "same definitions at 512 px:",
+        "same definitions at 512 px (the pictures: `docs/quick_pictures.png`, each row the "
+        "photo, the painting, the tutorial's recipe's picture and `--quick`'s):",
         "",
         "| photo + painting | picture | the tutorial's recipe: time, L_tut | `--quick`: time "
         "to L_tut | `--quick`: final | as saved: time to the tutorial's |",
