@@ -543,34 +543,31 @@ class PaintSettings:
     bounded: bool = False         # every pixel kept within 0 to 255 (pixel_bounds)
 
 
-# --quick: the recipe that reaches the tutorial's picture soonest, found by measuring it
-# (`make bench`, BENCHMARKS.md). It changes the path, not the loss: start from the photo, paint
-# coarse to fine from a quarter of the size up by steps of sqrt(2) (crowsonkb's
-# style-transfer-pytorch climbs the same way), each stage starting from the last one's picture
-# plus the photo's finer detail and ending once its loss stops falling; with bfloat16 where
-# the machine multiplies it faster.
-QUICK_STEP = 2 ** 0.5
-QUICK_ITERATIONS = 4     # the most each stage may take; most end sooner ...
-QUICK_FLAT = 0.02        # ... once an iteration lowers its loss by less than 2%
+# --quick: the recipe that reaches the tutorial's picture soonest, found by measuring the
+# alternatives (`make bench`, BENCHMARKS.md). It changes the path, not the loss: start from the
+# photo, keep every pixel between 0 and 255, run in bfloat16 where the machine multiplies it
+# faster, and end once the loss has stopped falling. Above 512 px it paints coarse to fine,
+# from 512 px up by doubling, each stage starting from the last one's picture plus the
+# photo's finer detail; at 512 px and below one size is quicker (a smaller stage's picture,
+# enlarged, costs the larger one as many evaluations as the photo does).
+QUICK_BASE = 512         # the smallest stage above it
+QUICK_ITERATIONS = 8     # the most each stage may take; most end sooner ...
+QUICK_FLAT = 0.01        # ... once an iteration lowers its loss by less than 1%
 
 
-def quick_sizes(size, photo_shape):
-    """--quick's ladder up to `size`: 128 181 256 362 512 for 512, leaving out the sizes at
-    which a photo of `photo_shape` would be under VGG16's 32 pixels across."""
+def quick_sizes(size):
+    """--quick's stages up to `size`: 512 1024 2048 for 2048, 512 alone for 512."""
     sizes = [size]
-    while sizes[0] / QUICK_STEP >= size / 4 - 0.5:
-        smaller = round(sizes[0] / QUICK_STEP)
-        if min(result_shape(np.empty(photo_shape[:2]), smaller)) < 32:
-            break
-        sizes.insert(0, smaller)
+    while sizes[0] / 2 >= QUICK_BASE:
+        sizes.insert(0, round(sizes[0] / 2))
     return tuple(sizes)
 
 
-def quick_recipe(size, photo_shape, how=PaintSettings()):
+def quick_recipe(size, how=PaintSettings()):
     """`how` (its start, seed, colours and style scale) painted by --quick's recipe."""
-    sizes = quick_sizes(size, photo_shape)
+    sizes = quick_sizes(size)
     return replace(how, sizes=sizes, iterations=(QUICK_ITERATIONS,) * len(sizes),
-                   restarts=False, flat=QUICK_FLAT, keep_detail=True)
+                   restarts=False, flat=QUICK_FLAT, keep_detail=True, bounded=True)
 
 
 def bfloat16_is_faster():
@@ -964,14 +961,15 @@ def parse_args(argv=None):
                           "continuous run, reaches the lower loss in the same number of "
                           "evaluations")
     run.add_argument("--quick", action="store_true",
-                     help="the same picture sooner (about 5x on a CPU with bfloat16; see the "
-                          "README's Speed section): start from the photo (unless --init says "
-                          "otherwise), paint coarse to fine from a quarter of --size up in "
-                          "steps of sqrt(2), each size keeping the photo's fine detail and "
-                          "ending once its loss stops falling, with the fast graph, in "
-                          "bfloat16 where the CPU or GPU multiplies it faster. It changes the "
-                          "path, not the loss: the weights and layers mean what they always "
-                          "do. Try --quick --size 256 for a preview in seconds")
+                     help="the tutorial's picture sooner (see the README's Speed section): "
+                          "start from the photo (unless --init says otherwise), keep every "
+                          "pixel within 0 to 255, compute VGG16 in bfloat16 where the CPU or "
+                          "GPU multiplies it faster (the fast graph), and end once an "
+                          f"iteration lowers the loss by under {QUICK_FLAT:.0%}; above "
+                          f"{QUICK_BASE} px, paint coarse to fine from {QUICK_BASE} px up by "
+                          "doubling. It changes the path, not the loss: the weights and layers "
+                          "mean what they always do. --quick --size 256 is a preview in "
+                          "seconds; the same command with a larger --size paints it large")
     run.add_argument("--no-extras", action="store_true",
                      help="write only OUTPUT and the iterations folder: no sheet, no GIF, "
                           "no plot")
@@ -1001,6 +999,8 @@ def check_quick(parser, args):
         parser.error(f"--quick chooses its own sizes and iterations: drop {' and '.join(given)}, "
                      "or --quick")
     args.fast = True
+    args.scales = list(quick_sizes(args.size or SIZE))
+    args.iterations = [QUICK_ITERATIONS] * len(args.scales)
 
 
 def check_ladder(parser, args):
@@ -1023,12 +1023,11 @@ def check_ladder(parser, args):
                      f"{cli.plural(len(args.scales), 'size')}; give one, or one per size")
 
 
-def paint_settings(args, init, photo):
-    """The PaintSettings of the stills' options; `init` as read (a mode, or an image); the
-    photo (RGB), whose shape --quick's ladder depends on."""
+def paint_settings(args, init):
+    """The PaintSettings of the stills' options; `init` as read (a mode, or an image)."""
     how = PaintSettings(tuple(args.scales), tuple(args.iterations), init, args.seed,
                         args.restarts, args.preserve_color, args.style_scale)
-    return quick_recipe(args.size, photo.shape, how) if args.quick else how
+    return quick_recipe(args.size, how) if args.quick else how
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1132,10 +1131,12 @@ def describe_run(args, shapes):
         options.append(f"paintings at {args.style_scale:g}x the picture's size")
     if args.quick:
         length = (f"--quick: up to {cli.plural(QUICK_ITERATIONS, 'iteration')} of "
-                  f"{EVALS_PER_ITERATION} evaluations at each size, the next size once one "
-                  f"lowers the loss by under {QUICK_FLAT:.0%}, each starting from the last "
-                  "one's picture with the photo's finer detail; fast graph"
-                  + (" in bfloat16" if args.bfloat16 else "") + ", continuous L-BFGS.")
+                  f"{EVALS_PER_ITERATION} evaluations"
+                  + (" at each size, each starting from the last one's picture with the "
+                     "photo's finer detail" if len(shapes) > 1 else "")
+                  + f", ending once one lowers the loss by under {QUICK_FLAT:.0%}; pixels "
+                  "kept within 0 to 255; fast graph" + (" in bfloat16" if args.bfloat16 else "")
+                  + ", continuous L-BFGS.")
     else:
         length = (f"{cli.and_list(args.iterations)} "
                   f"{'iteration' if args.iterations == [1] else 'iterations'} of "
@@ -1164,8 +1165,10 @@ class StillRun(Watcher):
 
     def stage_begins(self, stage, shape, iterations):
         if stage:
+            detail = " with the photo's detail" if self.args.quick else ""
             cli.say(f"Stage {stage + 1}/{len(self.args.scales)}: {shape[1]}x{shape[0]} px, "
-                    f"from stage {stage}'s picture resized, {cli.plural(iterations, 'iteration')}")
+                    f"from stage {stage}'s picture resized{detail}, "
+                    f"{'up to ' if self.args.quick else ''}{cli.plural(iterations, 'iteration')}")
 
     def stage_started(self, stage, loss):
         cli.say(f"Start: loss {loss:.4g} ({self.args.init})" if stage == 0
@@ -1220,12 +1223,10 @@ def run(args, stop):
     """Paint from the command line's arguments; the exit status."""
     photo = cli.load_image(args.content)
     paintings = [cli.load_image(path) for path in args.styles]
-    init = read_start(args.init)
-    how = paint_settings(args, init, photo)
-    args.scales, args.iterations = list(how.sizes), list(how.iterations)  # --quick's, if asked
     masks = read_masks(args.style_masks, photo) if args.style_masks else None
     if masks:
         check_masks_reach_every_layer(masks, args.style_masks, args, photo)
+    init = read_start(args.init)
     content, styles = color_inputs(photo, paintings, args.preserve_color)
     check_size(content, args.scales, batch=1 if args.fast else 2 + len(styles),
                style_scale=args.style_scale)
@@ -1243,7 +1244,7 @@ def run(args, stop):
     cli.say(f"VGG16 weights: {weights_path}")
     cli.say(describe_run(args, [result_shape(content, size) for size in args.scales]))
     start = time.time()
-    painter = Painter(weights_path, loss_settings(args, masks), how)
+    painter = Painter(weights_path, loss_settings(args, masks), paint_settings(args, init))
     try:
         with cli.quiet_native_stderr():  # TensorFlow looks for a GPU, and says so at length
             painting = painter.paint(photo, paintings, watcher)

@@ -186,9 +186,9 @@ def test_each_stage_starts_from_the_last_ones_picture_resized(tmp_path, square_p
     starts = []
     real = st.optimize_continuous
 
-    def recording(evaluator, x, iterations, on_iteration):
+    def recording(evaluator, x, iterations, on_iteration, bounds=None):
         starts.append(np.array(x, dtype=np.float64).reshape(evaluator.shape + (3,)))
-        return real(evaluator, x, iterations, on_iteration)
+        return real(evaluator, x, iterations, on_iteration, bounds)
 
     monkeypatch.setattr(st, "optimize_continuous", recording)
     output = tmp_path / "painted.png"
