@@ -43,8 +43,10 @@ VARIANTS = [  # name, path, size, extra environment
     ("fast", "fast", 256, {}),
     ("fast, OpenBLAS on all cores", "fast", 256, {"OPENBLAS_NUM_THREADS": str(os.cpu_count())}),
     ("fast, XLA JIT", "fast", 256, {"TF_XLA_FLAGS": "--tf_xla_cpu_global_jit", "BENCH_XLA": "1"}),
+    ("fast, bfloat16", "fast-bfloat16", 256, {}),
     ("tutorial", "tutorial", 512, {}),
     ("fast", "fast", 512, {}),
+    ("fast, bfloat16", "fast-bfloat16", 512, {}),
 ]
 
 
@@ -118,6 +120,23 @@ def gemm_gflops():
         a @ b
         times.append(time.perf_counter() - start)
     return 2 * n ** 3 / float(np.median(times)) / 1e9
+
+
+def bfloat16_gemm_gflops():
+    """TensorFlow's bfloat16 GEMM rate now (all cores), in GFLOP/s: the floor of a bfloat16
+    evaluation, as numpy's float32 rate is float32's (numpy has no bfloat16)."""
+    import numpy as np
+    import command_line as cli
+    with cli.quiet_native_stderr():
+        import tensorflow as tf
+    n = 2048
+    a, b = (tf.cast(tf.random.uniform((n, n), seed=i), tf.bfloat16) for i in range(2))
+    times = []
+    for _ in range(8):
+        start = time.perf_counter()
+        tf.linalg.matmul(a, b).numpy()
+        times.append(time.perf_counter() - start)
+    return 2 * n ** 3 / float(np.median(times[1:])) / 1e9
 
 
 def worker_floor(sizes):
@@ -307,7 +326,7 @@ def worker(args):
             import tensorflow as tf
             result = {"gpus": [gpu.name for gpu in tf.config.list_physical_devices("GPU")]}
     elif kind == "gemm":
-        result = {"gemm_gflops": gemm_gflops()}
+        result = {"gemm_gflops": gemm_gflops(), "bfloat16_gflops": bfloat16_gemm_gflops()}
     elif kind == "yardstick":
         result = worker_yardstick(json.loads(args[1]), json.loads(args[2]), args[3])
     elif kind == "score":
@@ -343,32 +362,42 @@ def measure_paths(args):
     began = time.time()
     print("Measuring the GEMM rate and counting FLOPs ...", flush=True)
     floor = run_worker("floor", 256, 512)
+    gemms = []  # between the rounds: the best is the machine's, a low one says it was shared
     samples = {i: [] for i in range(len(VARIANTS))}
+    by_round = {i: [] for i in range(len(VARIANTS))}
     rss = {i: 0.0 for i in range(len(VARIANTS))}
     estimate = {}
     for round_ in range(1, args.rounds + 1):
+        gemms.append(run_worker("gemm"))
         for i, (name, path, size, env) in enumerate(VARIANTS):
             print(f"Round {round_}/{args.rounds}: {name} at {size} px ...", flush=True)
             result = run_worker("evals", path, size, args.evals, env=env)
             samples[i] += result["seconds"]
+            by_round[i].append(median(result["seconds"]))
             rss[i] = max(rss[i], result["rss_mb"])
             estimate[i] = result["estimate_mb"]
+    gemms.append(run_worker("gemm"))
     print(f"L-BFGS, restarted and continuous, 200 evaluations at {args.lbfgs_size} px ...",
           flush=True)
     lbfgs = run_worker("lbfgs", args.lbfgs_size)
 
-    gemm = floor["gemm_gflops"]
+    gemm = max([floor["gemm_gflops"], *(g["gemm_gflops"] for g in gemms)])
+    gemm16 = max(g["bfloat16_gflops"] for g in gemms)
     seconds = {i: median(samples[i]) for i in samples}
     by_key = {(name, size): i for i, (name, _, size, _) in enumerate(VARIANTS)}
-    rows = []
+    rows, vs_floor = [], []
     for i, (name, path, size, _) in enumerate(VARIANTS):
-        floor_s = floor["flops"][str(size)] / (gemm * 1e9)
+        rate = gemm16 if path == "fast-bfloat16" else gemm
+        floor_s = floor["flops"][str(size)] / (rate * 1e9)
+        vs_floor.append(seconds[i] / floor_s)
         tutorial = seconds[by_key[("tutorial", size)]]
         rows.append(f"| {name} | {size}x{size} | {seconds[i]:.3f} ({len(samples[i])}) | "
                     f"{floor_s:.3f} | {seconds[i] / floor_s:.2f}x | "
                     f"{tutorial / seconds[i]:.2f}x | {rss[i] / 1024:.2f} GB | "
                     f"{estimate[i] / 1024:.2f} GB |")
 
+    spread = max(max(r) / min(r) - 1 for r in by_round.values())
+    disturbed = min(vs_floor) < 1.0 or spread > DISAGREE
     fast256, tut256 = seconds[by_key[("fast", 256)]], seconds[by_key[("tutorial", 256)]]
     floor256 = floor["flops"]["256"] / (gemm * 1e9)
     ratio_lbfgs = lbfgs["continuous"]["loss"] / lbfgs["restarted"]["loss"]
@@ -386,14 +415,20 @@ def measure_paths(args):
     return "\n".join([
         "## Each evaluation: the tutorial's graph and the fast one",
         "",
+        *([f"**Disturbed: not a result.** {'An evaluation ran faster than the floor' if min(vs_floor) < 1.0 else 'The rounds disagree'} "
+           f"(the lowest ratio to the floor {min(vs_floor):.2f}x, the rounds apart by up to "
+           f"{spread:.0%}; the margin is {DISAGREE:.0%}): another job shared the cores while "
+           "the floor or the evaluations were measured. Run `make bench` again on an idle "
+           "machine.", ""] if disturbed else []),
         f"Measured on {time.strftime('%Y-%m-%d')}. The bundled photo's centre square and `images/swirls.png`, one style. Seconds per "
         f"evaluation are the median (of the count in brackets) of the times between "
         f"evaluations inside a real L-BFGS run, after {WARMUP} warm-up evaluations, "
         f"over {args.rounds} interleaved rounds. The floor is this evaluation's FLOPs "
         f"(VGG16's convolutions up to block5_conv3 and the Gram matrices, forward and input "
-        f"gradient) over numpy's float32 GEMM rate measured in the same run: "
-        f"{gemm:.0f} GFLOP/s. Peak memory is each process's maximum RSS; the estimate is "
-        f"what `--size` is checked against.",
+        f"gradient) over numpy's float32 GEMM rate, the best of those measured before, "
+        f"between and after the rounds: {gemm:.0f} GFLOP/s (bfloat16's: TensorFlow's "
+        f"bfloat16 GEMM rate, {gemm16:.0f} GFLOP/s). Peak memory is each process's maximum "
+        f"RSS; the estimate is what `--size` is checked against.",
         "",
         "| variant | size | s / evaluation | floor s | vs floor | speed-up vs tutorial | "
         "peak RSS | activations estimate |",
