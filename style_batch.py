@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -164,12 +165,17 @@ def check_record(folder, settings):
                                 "it, if they were painted otherwise) to paint again") from None
         changed = [key for key in settings if earlier.get(key) != settings[key]]
         if changed:
-            differences = "; ".join(f"--{key.replace('_', '-')} {earlier.get(key)} then, "
-                                    f"{settings[key]} now" for key in changed[:3])
+            differences = "; ".join(f"--{key.replace('_', '-')} {shown(earlier.get(key))} "
+                                    f"then, {shown(settings[key])} now" for key in changed[:3])
             raise cli.UserError(f"{folder} holds pictures painted with other settings "
                                 f"({differences}); choose another --output, or remove them "
                                 "to paint them again")
     cli.write_bytes(path, json.dumps({"settings": settings}, indent=1).encode())
+
+
+def shown(value):
+    """A setting as typed: --scales 64 128, not [64, 128]."""
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def check_folder(folder, inputs):
@@ -247,11 +253,17 @@ class Batch:
 
 def submit(client, tasks, photos, styles):
     """Hand every Task to the cluster, with its pictures: {future: task name}. Each photo and
-    style goes to the cluster once (scatter), and from there to the workers that need it."""
-    photos = {name: client.scatter(photos[name]) for name in {task.photo for task in tasks}}
-    styles = {name: client.scatter(styles[name]) for name in {task.style for task in tasks}}
+    style goes to the cluster once, as a task of its own that returns it: a worker that fetched
+    it may die and take it along, and Dask makes it again from that task (data scattered to a
+    worker could not be, and the tasks that need it would be cancelled)."""
+    with warnings.catch_warnings():  # "large object in the graph": it is, once, on purpose
+        warnings.simplefilter("ignore")
+        photos = {name: client.submit(np.asarray, photos[name], key=f"photo {name}")
+                  for name in {task.photo for task in tasks}}
+        styles = {name: client.submit(np.asarray, styles[name], key=f"style {name}")
+                  for name in {task.style for task in tasks}}
     return {client.submit(paint_task, task, photos[task.photo], styles[task.style],
-                          pure=False): task.name
+                          key=f"paint {task.name}"): task.name
             for task in tasks}
 
 
@@ -260,7 +272,7 @@ def watch(client, futures, batch, stop):
     that leaves (killed, or its machine gone) gets a line; Dask paints its task again on
     another worker (up to distributed.scheduler.allowed-failures times)."""
     from distributed import as_completed
-    pending, workers = as_completed(futures), set(client.scheduler_info()["workers"])
+    pending, workers = as_completed(futures), set(client.nthreads())
     while not pending.is_empty():
         if stop.is_set():
             client.cancel(list(futures))
@@ -272,9 +284,9 @@ def watch(client, futures, batch, stop):
                 raise
             except Exception as error:  # noqa: BLE001  (a worker died too often, say)
                 batch.lost(futures[future], error)
-        now = set(client.scheduler_info()["workers"])
+        now = set(client.nthreads())  # asked of the scheduler (scheduler_info is a cache)
         for gone in sorted(workers - now):
-            batch.say(f"A worker stopped ({gone}): its picture is painted again by another")
+            batch.say(f"A worker stopped ({gone}): what it was painting is painted again by another")
         workers = now
         time.sleep(0.1)
 
@@ -283,7 +295,7 @@ def paint_batch(args, tasks, images, batch, stop):
     """Start (or reach) the cluster, paint the tasks, close it."""
     client, cluster = connect(args)
     try:
-        workers = len(client.scheduler_info()["workers"])
+        workers = len(client.nthreads())
         cli.say(f"Cluster: {cli.plural(workers, 'worker')} "
                 f"({args.address or 'on this machine'}), {cli.plural(len(tasks), 'task')}")
         watch(client, submit(client, tasks, *images), batch, stop)
