@@ -262,17 +262,19 @@ def submit(client, tasks, photos, styles):
                   for name in {task.photo for task in tasks}}
         styles = {name: client.submit(np.asarray, styles[name], key=f"style {name}")
                   for name in {task.style for task in tasks}}
+    # In the order given (a style's photos one after another, so that a worker's next task
+    # can reuse its graph): Dask runs a higher priority first.
     return {client.submit(paint_task, task, photos[task.photo], styles[task.style],
-                          key=f"paint {task.name}"): task.name
-            for task in tasks}
+                          key=f"paint {task.name}", priority=-index): task.name
+            for index, task in enumerate(tasks)}
 
 
 def watch(client, futures, batch, stop):
     """Collect the results as they come, until all are in or a stop is asked for. A worker
-    that leaves (killed, or its machine gone) gets a line; Dask paints its task again on
-    another worker (up to distributed.scheduler.allowed-failures times)."""
+    that leaves (killed, or its machine gone) gets a line naming what it was painting, which
+    Dask paints again on another worker (up to distributed.scheduler.allowed-failures times)."""
     from distributed import as_completed
-    pending, workers = as_completed(futures), set(client.nthreads())
+    pending, working = as_completed(futures), client.processing()
     while not pending.is_empty():
         if stop.is_set():
             client.cancel(list(futures))
@@ -284,10 +286,14 @@ def watch(client, futures, batch, stop):
                 raise
             except Exception as error:  # noqa: BLE001  (a worker died too often, say)
                 batch.lost(futures[future], error)
-        now = set(client.nthreads())  # asked of the scheduler (scheduler_info is a cache)
-        for gone in sorted(workers - now):
-            batch.say(f"A worker stopped ({gone}): what it was painting is painted again by another")
-        workers = now
+        now = client.processing()  # {worker: the keys it is working on}, from the scheduler
+        for gone in sorted(set(working) - set(now)):
+            painting = [key[len("paint "):] for key in working[gone]
+                        if str(key).startswith("paint ")]
+            batch.say(f"A worker stopped ({gone}) while painting "
+                      f"{cli.and_list(painting) if painting else 'nothing'}"
+                      + (": painted again by another" if painting else ""))
+        working = now
         time.sleep(0.1)
 
 
@@ -295,7 +301,7 @@ def paint_batch(args, tasks, images, batch, stop):
     """Start (or reach) the cluster, paint the tasks, close it."""
     client, cluster = connect(args)
     try:
-        workers = len(client.nthreads())
+        workers = len(client.processing())
         cli.say(f"Cluster: {cli.plural(workers, 'worker')} "
                 f"({args.address or 'on this machine'}), {cli.plural(len(tasks), 'task')}")
         watch(client, submit(client, tasks, *images), batch, stop)

@@ -14,12 +14,14 @@ One run measures, with the variants interleaved so that drift on a noisy machine
   * coarse to fine (--scales): the time to a finished 1024 px picture, 256 -> 512 -> 1024 px
     with two ladders of iterations, against one run at 1024 px with as many evaluations, all
     real runs of the command line from the same noise; the loss at 1024 px of each when coarse
-    to fine has finished; and the peak memory of each stage of a 256 -> 2048 px ladder.
+    to fine has finished; and the peak memory of each stage of a 256 -> 2048 px ladder;
+  * batches (style_batch.py, tools/bench_batch.py): one batch painted by 1 and by 2 local
+    Dask workers of one thread each, in pictures per minute, and the engine's cost per task.
 
 It prints the tables and writes them to BENCHMARKS.md. Each measurement runs in a fresh
 process; `--parts` measures some only, keeping the others' tables in BENCHMARKS.md:
 
-    python tools/bench.py [--parts paths c2f] [--rounds 2] [--evals 6] [--output BENCHMARKS.md]
+    python tools/bench.py [--parts paths c2f batch] [--rounds 2] [--evals 6] [--output ...]
 """
 import argparse
 import json
@@ -32,6 +34,7 @@ import time
 from pathlib import Path
 
 from toolkit import ROOT, verdict  # noqa: E402  (it puts the programs on the path)
+import bench_batch  # noqa: E402
 
 WARMUP = 2
 PHOTO = ROOT / "images" / "chelsea.png"
@@ -414,7 +417,8 @@ def measure_coarse_to_fine(args):
     ])
 
 
-PARTS = {"paths": measure_paths, "c2f": measure_coarse_to_fine}
+PARTS = {"paths": measure_paths, "c2f": measure_coarse_to_fine,
+         "batch": bench_batch.measure_batch}
 
 
 def sections_of(text):
@@ -438,6 +442,7 @@ def main(argv=None):
     parser.add_argument("--evals", type=int, default=6, help="timed evaluations per round")
     parser.add_argument("--lbfgs-size", type=int, default=128)
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    bench_batch.add_options(parser)
     args = parser.parse_args(argv)
 
     began = time.time()
