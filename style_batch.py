@@ -76,8 +76,9 @@ EASELS = {}  # in each worker process: VGG16's weights path -> the Easel that ke
 
 
 def paint_task(task, photo, style):
-    """Paint one Task, on a worker, from its photo and style (RGB arrays): a Done. The worker keeps its last graph (studio's Easel),
-    so a task of the same shape, style and settings as its previous one skips the build."""
+    """Paint one Task, on a worker, from its photo and style (RGB arrays): a Done. The worker
+    keeps its last graph (studio's Easel), so a task of the same shape, style and settings as
+    its previous one skips the build."""
     start = time.time()
     easel = worker_easel(task.weights, task.threads)
     reused = easel.reused
