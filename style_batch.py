@@ -49,7 +49,9 @@ class Task:
     """One picture to paint, OUTPUT/`name`, from the photo and style of those names (the
     pictures themselves go to the worker beside the Task, once each: see submit). `weights`
     is resolved on the worker, which may be another machine with its own copy; `threads` is
-    how many cores TensorFlow may use there (None: all it sees)."""
+    how many cores TensorFlow may use there (None: all it sees); `gpu_each`: the workers of a
+    local cluster, one per GPU, each take the GPU of its number (TensorFlow would otherwise
+    take every GPU's memory in every worker)."""
     name: str
     photo: str
     style: str
@@ -57,6 +59,7 @@ class Task:
     how: st.PaintSettings
     weights: str
     threads: int = None
+    gpu_each: bool = False
 
 
 @dataclass
@@ -80,24 +83,41 @@ def paint_task(task, photo, style):
     keeps its last graph (studio's Easel), so a task of the same shape, style and settings as
     its previous one skips the build."""
     start = time.time()
-    easel = worker_easel(task.weights, task.threads)
-    reused = easel.reused
-    with cli.quiet_native_stderr():  # TensorFlow's notices, as in style_transfer.py
+    with cli.quiet_native_stderr():  # TensorFlow's notices (CUDA's too), as in style_transfer
+        easel = worker_easel(task)
+        reused = easel.reused
         painting = ReusingPainter(easel, task.loss, task.how).paint(photo, [style])
     return Done(task.name, painting.picture, painting.loss, len(painting.history),
                 time.time() - start, worker_name(), easel.reused > reused, painting.failure)
 
 
-def worker_easel(weights, threads):
-    """This worker process's Easel for `weights`, made on its first task (TensorFlow's
-    threads are set then, before its runtime starts, as they must be)."""
-    if not EASELS and threads:
-        st.tf.config.threading.set_intra_op_parallelism_threads(threads)
-        st.tf.config.threading.set_inter_op_parallelism_threads(threads)
-    path = str(st.resolve_weights(weights))
+def worker_easel(task):
+    """This worker process's Easel for the task's weights, made on its first task (its
+    threads and GPU are set then, before TensorFlow's runtime starts, as they must be)."""
+    if not EASELS:
+        set_up_worker(task)
+    path = str(st.resolve_weights(task.weights))
     if path not in EASELS:
         EASELS[path] = Easel(path)
     return EASELS[path]
+
+
+def set_up_worker(task):
+    tf = st.tf
+    if task.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(task.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(task.threads)
+    gpus = tf.config.list_physical_devices("GPU")
+    if task.gpu_each and gpus and worker_name().isdigit():  # a local cluster's 0, 1, ...
+        gpu = gpus[int(worker_name()) % len(gpus)]
+        tf.config.set_visible_devices(gpu, "GPU")
+        tf.config.experimental.set_memory_growth(gpu, True)  # more workers than GPUs share
+
+
+def local_gpus():
+    """How many GPUs TensorFlow sees here (0 without CUDA)."""
+    with cli.quiet_native_stderr():  # without one, CUDA says so at length
+        return len(st.tf.config.list_physical_devices("GPU"))
 
 
 def worker_name():
@@ -349,7 +369,8 @@ def parse_args(argv=None):
                             "on its workers instead of starting some here")
     where.add_argument("--workers", type=cli.whole_number(1, maximum=1024),
                        help="how many workers to start here, each painting one picture at a "
-                            f"time (default: one per core, {usable_cores()})")
+                            "time (default: one per GPU, or without one, one per core: "
+                            f"{usable_cores()} here)")
     where.add_argument("--threads", type=cli.whole_number(1, maximum=1024),
                        help="cores TensorFlow may use in each worker (default: here, the "
                             "cores shared out among the workers; on a cluster, all a worker "
@@ -365,8 +386,9 @@ def parse_args(argv=None):
     st.check_still_options(parser, args)
     if args.address and args.workers:
         parser.error("--workers: the cluster at --address has its own workers")
+    args.gpu_each = not args.address and local_gpus() > 0
     if not args.address:
-        args.workers = args.workers or usable_cores()
+        args.workers = args.workers or local_gpus() or usable_cores()
         args.threads = args.threads or max(1, usable_cores() // args.workers)
     args.output = args.output or "output/batch"
     return args
@@ -391,7 +413,8 @@ def plan(args):
     st.resolve_weights(args.weights)  # here too: a wrong file is refused before any work
     check_record(args.output, batch_settings(args))
     loss, how = st.loss_settings(args), st.paint_settings(args, init)
-    tasks = [Task(output_name(p, s), p, s, loss, how, args.weights, args.threads)
+    tasks = [Task(output_name(p, s), p, s, loss, how, args.weights, args.threads,
+                  args.gpu_each)
              for s in styles for p in photos
              if not (Path(args.output) / output_name(p, s)).exists()]
     return tasks, (photo_images, style_images), len(photos) * len(styles)
@@ -422,7 +445,8 @@ def run(args, stop):
                                f"({', '.join(batch.failed[:3])})", kept)
     seconds = time.time() - start
     cli.say(f"Done in {seconds:.0f} s: {cli.plural(batch.painted, 'picture')} painted "
-            f"({batch.painted / seconds * 60:.1f} a minute), all {total} in {args.output}")
+            f"({batch.painted / seconds * 60:.1f} a minute); all the batch's pictures are in "
+            f"{args.output}")
     return 0
 
 
