@@ -359,6 +359,9 @@ def parse_args(argv=None):
                         required=True, help="the paintings (or folders of them): each photo "
                                             "is painted in each one")
     paint = st.add_painting_options(parser)
+    for option in paint._group_actions:  # refused below: not shown either
+        if "--style-weights" in option.option_strings:
+            option.help = argparse.SUPPRESS
     st.add_start_options(paint)
     run = st.add_run_options(parser, size=None, seed=None,
                              output="output/batch/ (a folder)")
