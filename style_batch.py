@@ -269,7 +269,12 @@ class Batch:
 
     def lost(self, name, error):
         self.failed.append(name)
-        self.say(f"{name}: failed ({type(error).__name__}: {error})")
+        why = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
+        if "deserialization" in why:  # the scheduler cannot import style_batch to read it
+            why = ("the scheduler could not read the task: start it, and the workers, in this "
+                   "project's folder with PYTHONPATH=$PWD (README: On a cluster of several "
+                   "machines)")
+        self.say(f"{name}: failed ({why})")
 
 
 def submit(client, tasks, photos, styles):
@@ -324,7 +329,8 @@ def paint_batch(args, tasks, images, batch, stop):
     try:
         workers = len(client.processing())
         cli.say(f"Cluster: {cli.plural(workers, 'worker')} "
-                f"({args.address or 'on this machine'}), {cli.plural(len(tasks), 'task')}")
+                f"({args.address or 'on this machine'}), {cli.plural(len(tasks), 'task')}"
+                + ("; waiting for a worker to join (Ctrl-C stops)" if not workers else ""))
         watch(client, submit(client, tasks, *images), batch, stop)
     finally:
         batch.bar.close()

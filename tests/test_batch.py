@@ -1,8 +1,12 @@
 """style_batch.py: many pictures painted by a real local Dask cluster of 2 workers, at 48 px and
 one iteration, each checked against the same picture painted alone (style_transfer's Painter
 and style_transfer.main), never against another batch."""
+import os
 import re
 import signal
+import socket
+import sys
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -11,7 +15,8 @@ import pytest
 import command_line as cli
 import style_batch
 import style_transfer as st
-from helpers import CONTENT, MOSAIC, ROOT, STYLE, Child, assert_one_line_error, main_says
+from helpers import (CONTENT, MOSAIC, ROOT, STYLE, Child, assert_one_line_error, main_says,
+                     run_script)
 
 BATCH_SCRIPT = str(ROOT / "style_batch.py")
 SIZE, ITERATIONS, SEED = 48, 1, 0
@@ -170,6 +175,38 @@ def test_ctrl_c_keeps_the_finished_pictures_and_exits_130(tmp_path):
         assert cli.load_image(path).shape == (32, 48, 3)
     assert not [p for p in psutil.process_iter(["cmdline"])
                 if str(output) in " ".join(p.info["cmdline"] or [])], "still running"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_a_batch_paints_on_the_cluster_at_its_address(tmp_path, weights_path):
+    """A cluster set up as the README says: `dask scheduler` and `dask worker` started in the
+    project's folder with PYTHONPATH, the batch given the scheduler's address."""
+    address = f"tcp://127.0.0.1:{free_port()}"
+    dask = Path(sys.executable).with_name("dask")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DASK_LOGGING__DISTRIBUTED": "error"}
+    scheduler = Child([dask, "scheduler", "--port", address.rsplit(":", 1)[1],
+                       "--no-dashboard"], env=env)
+    worker = Child([dask, "worker", address, "--nworkers", "1", "--nthreads", "1",
+                    "--no-dashboard"], env=env)
+    try:
+        photos, output = small_photos(tmp_path / "photos"), tmp_path / "out"
+        result = run_script(str(photos / "crop.png"), "--styles", MOSAIC, "--output",
+                            str(output), *SETTINGS, "--address", address,
+                            "--connect-timeout", "60", script=BATCH_SCRIPT, timeout=180)
+    finally:
+        for child in (worker, scheduler):
+            child.send_signal(signal.SIGTERM)
+            child.finish(timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"({address})" in result.stdout and result.stderr == ""
+    expected = painted_alone(weights_path, photos / "crop.png", MOSAIC)
+    assert_same_picture(cli.load_image(output / "crop_mosaic.png"), expected)
 
 
 # -- bad input: one line, exit 2, before any work ----------------------------------------------
