@@ -13,7 +13,7 @@ only those still missing. A worker that dies has its task painted again by anoth
 
   1. the tasks, and the worker's side: one task painted, its graph kept for the next task
   2. the batch: its pictures, their names, and the record of its settings (resuming)
-  3. the cluster: a local one (one worker per core) or the one at --address
+  3. the cluster: a local one (a worker per GPU, or per core) or the one at --address
   4. the run: tasks handed out and their pictures written as they come, progress, faults
   5. options and main()
 """
@@ -22,6 +22,7 @@ if __name__ == "__main__":
     cli.starting_up()
 import argparse
 import json
+import logging
 import os
 import time
 import warnings
@@ -124,7 +125,7 @@ def worker_name():
     from distributed import get_worker
     try:
         return str(get_worker().name)
-    except ValueError:  # painted outside a worker (the tests call paint_task directly)
+    except ValueError:  # called outside a worker
         return "here"
 
 
@@ -224,7 +225,15 @@ def usable_cores():
 def connect(args):
     """A Dask Client: to the scheduler at --address, or to a cluster of --workers processes
     started here (one task at a time each). Returns (client, cluster or None)."""
+    import dask
     from distributed import Client, LocalCluster
+    # Its client's logger has a level of its own (a picture "rescheduled" when the worker that
+    # held it died before we fetched it: our line about the worker says so).
+    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+    # A task the scheduler has not timed yet counts as half a second, so it would send every
+    # picture to the worker that holds its photo and style, and leave the others idle until
+    # it steals some back. A picture takes longer than that: say so (the scheduler here).
+    dask.config.set({"distributed.scheduler.default-task-durations.paint": "1 minute"})
     if args.address:
         try:
             return Client(args.address, timeout=args.connect_timeout), None
@@ -232,7 +241,7 @@ def connect(args):
             raise cli.UserError(f"--address {args.address}: no Dask scheduler answered "
                                 f"({error})") from None
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, scheduler_port=0)
+                           dashboard_address=":0", scheduler_port=0)  # ports free now
     return Client(cluster), cluster
 
 
@@ -247,6 +256,7 @@ class Batch:
         self.folder, self.stop = Path(folder), stop
         self.total, self.done, self.painted = total, done, 0
         self.failed = []
+        self.gave_up = None   # why the whole batch ended, if it did
         self.bar = tqdm(total=total, initial=done, unit="picture", desc="Painting",
                         disable=None, dynamic_ncols=True)
 
@@ -267,6 +277,10 @@ class Batch:
                  f"{result.loss:.4g}, {result.evaluations} evaluations, {result.seconds:.1f} s "
                  f"on worker {result.worker} ({graph})")
 
+    def give_up(self, why):
+        self.gave_up = why
+        self.say(f"Giving up: {why}")
+
     def lost(self, name, error):
         self.failed.append(name)
         why = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
@@ -284,43 +298,63 @@ def submit(client, tasks, photos, styles):
     worker could not be, and the tasks that need it would be cancelled)."""
     with warnings.catch_warnings():  # "large object in the graph": it is, once, on purpose
         warnings.simplefilter("ignore")
-        photos = {name: client.submit(np.asarray, photos[name], key=f"photo {name}")
+        photos = {name: client.submit(np.asarray, photos[name], key=f"photo-{name}")
                   for name in {task.photo for task in tasks}}
-        styles = {name: client.submit(np.asarray, styles[name], key=f"style {name}")
+        styles = {name: client.submit(np.asarray, styles[name], key=f"style-{name}")
                   for name in {task.style for task in tasks}}
     # In the order given (a style's photos one after another, so that a worker's next task
     # can reuse its graph): Dask runs a higher priority first.
     return {client.submit(paint_task, task, photos[task.photo], styles[task.style],
-                          key=f"paint {task.name}", priority=-index): task.name
+                          key=f"paint-{task.name}", priority=-index): task.name
             for index, task in enumerate(tasks)}
 
 
-def watch(client, futures, batch, stop):
+NO_WORKER_SECONDS = 60  # a local cluster with no worker for this long has lost them for good
+
+
+def watch(client, futures, batch, stop, local):
     """Collect the results as they come, until all are in or a stop is asked for. A worker
     that leaves (killed, or its machine gone) gets a line naming what it was painting, which
-    Dask paints again on another worker (up to distributed.scheduler.allowed-failures times)."""
+    Dask paints again on another worker (up to distributed.scheduler.allowed-failures times).
+    A local cluster left with no worker gives up after NO_WORKER_SECONDS; a remote one waits
+    for a worker to join."""
     from distributed import as_completed
-    pending, working = as_completed(futures), client.processing()
+    pending, working, alone_since = as_completed(futures), client.processing(), None
     while not pending.is_empty():
-        if stop.is_set():
+        if stop.is_set() or batch.gave_up:
             client.cancel(list(futures))
             return
         for future in pending.next_batch(block=False):
-            try:
-                batch.arrived(future.result())
-            except OSError:
-                raise
-            except Exception as error:  # noqa: BLE001  (a worker died too often, say)
-                batch.lost(futures[future], error)
+            collect(future, futures[future], pending, batch)
         now = client.processing()  # {worker: the keys it is working on}, from the scheduler
         for gone in sorted(set(working) - set(now)):
-            painting = [key[len("paint "):] for key in working[gone]
-                        if str(key).startswith("paint ")]
+            painting = [key[len("paint-"):] for key in working[gone]
+                        if str(key).startswith("paint-")]
             batch.say(f"A worker stopped ({gone}) while painting "
                       f"{cli.and_list(painting) if painting else 'nothing'}"
                       + (": painted again by another" if painting else ""))
+        if now or alone_since is None:
+            alone_since = None if now else time.monotonic()
+            if not now and working:
+                batch.say("No worker is left" + (": waiting for one to come back" if local
+                                                 else ": waiting for one to join"))
+        elif local and time.monotonic() - alone_since > NO_WORKER_SECONDS:
+            batch.give_up(f"no worker came back in {NO_WORKER_SECONDS} s")
         working = now
         time.sleep(0.1)
+
+
+def collect(future, name, pending, batch):
+    """One result that came back. Fetching it waits (a second at most: a stop must be heard)
+    when the worker that held it has died since and it is being painted again."""
+    try:
+        batch.arrived(future.result(timeout=1))
+    except TimeoutError:
+        pending.add(future)  # it comes back again when painted
+    except OSError:
+        raise
+    except Exception as error:  # noqa: BLE001  (a worker died too often, say)
+        batch.lost(name, error)
 
 
 def paint_batch(args, tasks, images, batch, stop):
@@ -331,7 +365,7 @@ def paint_batch(args, tasks, images, batch, stop):
         cli.say(f"Cluster: {cli.plural(workers, 'worker')} "
                 f"({args.address or 'on this machine'}), {cli.plural(len(tasks), 'task')}"
                 + ("; waiting for a worker to join (Ctrl-C stops)" if not workers else ""))
-        watch(client, submit(client, tasks, *images), batch, stop)
+        watch(client, submit(client, tasks, *images), batch, stop, local=cluster is not None)
     finally:
         batch.bar.close()
         client.close()
@@ -449,6 +483,8 @@ def run(args, stop):
     if stop.is_set() and batch.done < total:
         return cli.ended_early(KeyboardInterrupt(), f"{kept}; run the same command again to "
                                                     "paint the rest")
+    if batch.gave_up:
+        return cli.ended_early(batch.gave_up, kept)
     if batch.failed:
         return cli.ended_early(f"{cli.plural(len(batch.failed), 'picture')} failed "
                                f"({', '.join(batch.failed[:3])})", kept)

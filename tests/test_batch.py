@@ -139,20 +139,21 @@ def local_workers(child):
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_task_still_gives_every_picture(tmp_path, weights_path):
+def test_workers_killed_mid_task_still_give_every_picture(tmp_path, weights_path):
     photos, output = small_photos(tmp_path / "photos"), tmp_path / "out"
     child = batch_child(photos, output)
-    child.read_until(r"1/3 ", timeout=120)  # both workers are painting: 2 tasks are left
+    child.read_until(r"1/3 ", timeout=120)  # 2 tasks are left: one worker at least is on one
     workers = local_workers(child)
     assert len(workers) == 2
-    workers[0].kill()
+    for worker in workers:
+        worker.kill()
     status, out, err = child.finish(timeout=120)
     assert status == 0, err
     assert re.search(r"^A worker stopped \(\S+\) while painting \S+\.png: painted again",
                      out, re.M), out
     names = ["cat_swirls.png", "crop_swirls.png", "mirror_swirls.png"]
     assert sorted(p.name for p in output.glob("*.png")) == names
-    assert "Done in" in out and err == ""
+    assert "Done in" in out and err == "", err
     expected = painted_alone(weights_path, photos / "crop.png", STYLE)
     assert_same_picture(cli.load_image(output / "crop_swirls.png"), expected)
 
@@ -172,7 +173,7 @@ def test_ctrl_c_keeps_the_finished_pictures_and_exits_130(tmp_path):
         "to paint the rest")
     assert not list(output.glob(".*")), "a temporary file was left behind"
     for path in done:
-        assert cli.load_image(path).shape == (32, 48, 3)
+        assert max(cli.load_image(path).shape[:2]) == SIZE
     assert not [p for p in psutil.process_iter(["cmdline"])
                 if str(output) in " ".join(p.info["cmdline"] or [])], "still running"
 

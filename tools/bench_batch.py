@@ -10,6 +10,7 @@ writes BENCHMARKS.md. Alone, to check it at a tiny size (no file written):
 """
 import argparse
 import importlib
+from collections import Counter
 import statistics
 import sys
 import tempfile
@@ -70,7 +71,9 @@ def paint_with(workers, folder, output, size, iterations):
             "per minute": len(done) / wall * 60,
             "painting": statistics.median(result.seconds for result in done),
             "idle per task": (wall * workers - painting) / len(done),
-            "reused": sum(result.reused for result in done), "round trip": trips}
+            "reused": sum(result.reused for result in done), "round trip": trips,
+            "shares": " + ".join(str(count) for count in sorted(
+                Counter(result.worker for result in done).values(), reverse=True))}
 
 
 def warm_up():
@@ -107,7 +110,7 @@ def measure_batch(args):
     speed_up = two["per minute"] / one["per minute"]
     table = [f"| {row['workers']} | {row['pictures']} | {row['start']:.1f} s | "
              f"{row['wall']:.1f} s | {row['per minute']:.2f} | {row['painting']:.1f} s | "
-             f"{row['idle per task']:.2f} s | {row['reused']} | "
+             f"{row['idle per task']:.2f} s | {row['shares']} | {row['reused']} | "
              f"{row['round trip'] * 1000:.0f} ms |" for row in rows]
     return "\n".join([
         "## Batches: one worker against two",
@@ -123,8 +126,8 @@ def measure_batch(args):
         "photo's size, the engine's own cost per task.",
         "",
         "| workers | pictures | start | wall | pictures / minute | painting (median) | "
-        "idle per task | graphs reused | round trip |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "idle per task | pictures per worker | graphs reused | round trip |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *table,
         "",
         "| target | wanted | measured | |",
