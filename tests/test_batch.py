@@ -127,9 +127,9 @@ def test_a_batch_with_every_picture_there_starts_no_cluster(tmp_path, capsys, mo
     assert "Nothing to paint: all 6 pictures are in" in capsys.readouterr().out
 
 
-def batch_child(photos, output, *more):
+def batch_child(photos, output, cluster=CLUSTER):
     return Child.script(str(photos), "--styles", STYLE, "--output", str(output), *SETTINGS,
-                        *CLUSTER, *more, script=BATCH_SCRIPT)
+                        *cluster, script=BATCH_SCRIPT)
 
 
 def local_workers(child):
@@ -161,7 +161,7 @@ def test_workers_killed_mid_task_still_give_every_picture(tmp_path, weights_path
 @pytest.mark.slow
 def test_ctrl_c_keeps_the_finished_pictures_and_exits_130(tmp_path):
     photos, output = small_photos(tmp_path / "photos"), tmp_path / "out"
-    child = batch_child(photos, output)
+    child = batch_child(photos, output, ["--workers", "1"])  # one starts sooner
     child.read_until(r"1/3 ", timeout=120)
     child.send_signal(signal.SIGINT)
     status, out, err = child.finish(timeout=60)
