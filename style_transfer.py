@@ -932,6 +932,26 @@ def parse_args(argv=None):
                        help="one greyscale image per painting: where on the photo it paints "
                             "(white), or not (black); masks that overlap blend there, and "
                             "where none is white only the photo and smoothness count")
+    add_start_options(paint)
+    run = add_run_options(parser, size=None, seed=None,
+                          output="output/CONTENT_STYLE.png (.png or .jpg)")
+    add_ladder_options(run)
+    run.add_argument("--no-extras", action="store_true",
+                     help="write only OUTPUT and the iterations folder: no sheet, no GIF, "
+                          "no plot")
+    args = parser.parse_args(argv)
+    cli.check_loss_weights(parser, args)
+    check_still_options(parser, args)
+    if args.style_masks is not None and len(args.style_masks) != len(args.styles):
+        parser.error(f"--style-masks: got {cli.plural(len(args.style_masks), 'mask')} for "
+                     f"{cli.plural(len(args.styles), 'style image')}; give one per style image")
+    args.output = args.output or cli.default_output(args, ".png")
+    return args
+
+
+def add_start_options(paint):
+    """The stills' own options of what the picture looks like (style_batch.py adds them too):
+    the start and the paintings' scale."""
     paint.add_argument("--init", metavar="noise|content|style|PATH", type=os.path.expanduser,
                        help="start from noise (the tutorial's way), the photo, the (first) "
                             "style image, or any image file; the photo gets there soonest "
@@ -940,8 +960,11 @@ def parse_args(argv=None):
                        help="the paintings' size, as a multiple of the result's: their "
                             "brush marks and motifs come out that much larger (above 1) or "
                             "finer (below 1); other than 1 needs --fast (default: %(default)s)")
-    run = add_run_options(parser, size=None, seed=None,
-                          output="output/CONTENT_STYLE.png (.png or .jpg)")
+
+
+def add_ladder_options(run):
+    """The stills' own options of how the run goes (style_batch.py adds them too): the sizes
+    and iterations of coarse to fine, and the loop."""
     run.add_argument("--scales", type=cli.whole_number(32, " (VGG16 halves it five times)",
                                                        maximum=100_000),
                      nargs="+", metavar="SIZE",
@@ -965,26 +988,20 @@ def parse_args(argv=None):
                           "start from the photo (unless --init says otherwise), keep every "
                           "pixel within 0 to 255, compute VGG16 in bfloat16 where the CPU or "
                           "GPU multiplies it faster (the fast graph), and end once an "
-                          f"iteration lowers the loss by under {QUICK_FLAT:.0%}; above "
+                          f"iteration lowers the loss by under {QUICK_FLAT * 100:g}%%; above "
                           f"{QUICK_BASE} px, paint coarse to fine from {QUICK_BASE} px up by "
                           "doubling. It changes the path, not the loss: the weights and layers "
                           "mean what they always do. --quick --size 256 is a preview in "
                           "seconds; the same command with a larger --size paints it large")
-    run.add_argument("--no-extras", action="store_true",
-                     help="write only OUTPUT and the iterations folder: no sheet, no GIF, "
-                          "no plot")
-    args = parser.parse_args(argv)
-    cli.check_loss_weights(parser, args)
+
+
+def check_still_options(parser, args):
+    """The stills' own options, taken together (after parsing)."""
     check_quick(parser, args)
     check_ladder(parser, args)
-    if args.style_masks is not None and len(args.style_masks) != len(args.styles):
-        parser.error(f"--style-masks: got {cli.plural(len(args.style_masks), 'mask')} for "
-                     f"{cli.plural(len(args.styles), 'style image')}; give one per style image")
     if args.style_scale != 1 and not args.fast:
         parser.error("--style-scale: needs --fast (the tutorial's graph sends the paintings "
                      "through VGG16 in one batch with the result, so they must be its size)")
-    args.output = args.output or cli.default_output(args, ".png")
-    return args
 
 
 def check_quick(parser, args):

@@ -32,6 +32,15 @@ def test_quick_means_the_fast_graph_from_the_photo_unless_another_start_is_asked
     assert plain.init == "noise" and plain.iterations == [st.ITERATIONS] and not plain.bfloat16
 
 
+def test_help_says_what_quick_does(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        st.parse_args(["--help"])
+    assert exit_.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--quick" in text and "lowers the loss by under 1%;" in text
+    assert "changes the path, not the loss" in text
+
+
 def test_quick_paint_settings_change_the_path_not_the_loss():
     quick = st.parse_args([CONTENT, STYLE, "--quick", "--size", "1024", "--seed", "3"])
     plain = st.parse_args([CONTENT, STYLE, "--fast", "--size", "1024", "--seed", "3"])
