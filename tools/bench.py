@@ -552,6 +552,282 @@ def measure_coarse_to_fine(args):
     ])
 
 
+# --- the yardstick: the time to the tutorial's picture ---------------------------------------
+YARDSTICK = ["--fast", "--size", "512", "--seed", "0", "--no-extras"]
+PHOTO_5 = ["--init", "content", "--iterations", "5"]  # 100 evaluations: enough to cross L_tut
+RECIPES = [  # name, options after the yardstick's, settings the command line has no option
+    # for, whether it runs in every round (the tutorial and --quick) or in the first only
+    ("the tutorial's recipe: noise, 10 x 20 evaluations", [], {}, True),
+    ("`--quick`", ["--quick"], {}, True),
+    ("from the photo", PHOTO_5, {}, False),
+    ("from the photo, blurred", ["--init", "{blurred}", "--iterations", "5"], {}, False),
+    ("from the photo with noise added", ["--init", "{noisy}", "--iterations", "5"], {}, False),
+    ("from the photo, bfloat16", PHOTO_5, {"bfloat16": True}, False),
+    ("from the photo, pixels kept within 0 to 255", PHOTO_5, {"bounded": True}, False),
+    ("from the photo, sqrt(2) ladder 128 to 512, resized",
+     ["--init", "content", "--scales", "128", "181", "256", "362", "512", "--iterations",
+      "4", "4", "3", "3", "4"], {}, False),
+    ("the same ladder, keeping the photo's detail",
+     ["--init", "content", "--scales", "128", "181", "256", "362", "512", "--iterations",
+      "4", "4", "3", "3", "4"], {"keep_detail": True}, False),
+    ("from the photo, 362 then 512, keeping the photo's detail",
+     ["--init", "content", "--scales", "362", "512", "--iterations", "2", "4"],
+     {"keep_detail": True}, False),
+]
+QUICK_PAIRS = [  # photo, painting, options: other pictures, another aspect ratio, the bold recipe
+    ("astronaut.png", "mosaic.png", []),
+    ("coffee.png", "swirls.png", []),
+    ("chelsea.png", "swirls.png", ["--content-layer", "block4_conv2", "--content-weight", "0.25"]),
+]
+PREVIEW = ["--quick", "--size", "256"]
+DISAGREE = 0.10  # rounds whose times differ by more than this mark a table as disturbed
+
+
+def start_images(scratch):
+    """The two starts that --init takes as files: the photo blurred, and with noise added."""
+    from PIL import Image, ImageFilter
+    import numpy as np
+
+    photo = Image.open(PHOTO).convert("RGB")
+    scratch.mkdir(parents=True, exist_ok=True)
+    blurred, noisy = scratch / "photo_blurred.png", scratch / "photo_noisy.png"
+    photo.filter(ImageFilter.GaussianBlur(2)).save(blurred)
+    noise = np.random.default_rng(0).normal(0, 32, (photo.height, photo.width, 3))
+    Image.fromarray(np.clip(np.asarray(photo) + noise, 0, 255).astype(np.uint8)).save(noisy)
+    return {"blurred": str(blurred), "noisy": str(noisy)}
+
+
+def paint_and_score(name, argv, extra, scratch):
+    """One recipe: painted in a fresh process (timed from its launch), then each of its final
+    size's iterations scored in float32 in another. Times are from the launch."""
+    folder = scratch / re.sub(r"\W+", "_", name).strip("_")
+    folder.mkdir(parents=True, exist_ok=True)
+    argv = [*argv, "--output", str(folder / "picture.png")]
+    launched = time.time()
+    record = run_worker("yardstick", json.dumps(argv), json.dumps(extra), folder)
+    scores = run_worker("score", json.dumps(argv),
+                        json.dumps([i["x"] for i in record["iterations"]]))
+    stages = record["stages"]
+    starts = record["stage_starts"] + [record["evaluations"]]
+    return {"imported": record["imported"] - launched, "shape": stages[-1]["shape"],
+            "picture": argv[argv.index("--output") + 1], "inputs": argv[:2],
+            "first_evaluation": stages[0]["started"] - launched,
+            "read": stages[0]["begins"] - record["imported"],
+            "builds": [stage["started"] - stage["begins"] for stage in stages],
+            "sizes": [max(stage["shape"]) for stage in stages],
+            "evaluations": [b - a for a, b in zip(starts, starts[1:])],
+            "saves": [{"time": i["time"] - launched, "evaluations": i["evaluations"], **score}
+                      for i, score in zip(record["iterations"], scores)]}
+
+
+def time_to(run, target, key="loss"):
+    """When the first saved picture at the final size reached `target` (None: never), by its
+    loss as optimised (`key` "loss") or as saved in 8 bits ("saved")."""
+    return next((save["time"] for save in run["saves"] if save[key] <= target), None)
+
+
+def yardstick_argv(photo, painting, options, starts):
+    return [str(ROOT / "images" / photo), str(ROOT / "images" / painting), *YARDSTICK,
+            *[option.format(**starts) for option in options]]
+
+
+def ratio_cell(run, tutorial, key="loss"):
+    """The time to the tutorial's picture, and its ratio to the tutorial's own time."""
+    reached = time_to(run, tutorial["saves"][-1][key], key)
+    if reached is None:
+        return "not reached", None
+    ratio = reached / tutorial["saves"][-1]["time"]
+    return f"{reached:.0f} s ({ratio:.2f}x)", ratio
+
+
+def recipe_row(name, run, tutorial):
+    final = run["saves"][-1]
+    by_loss, _ = ratio_cell(run, tutorial)
+    by_saved, _ = ratio_cell(run, tutorial, "saved")
+    spent = " + ".join(f"{e} at {s}" for e, s in zip(run["evaluations"], run["sizes"]))
+    target = tutorial["saves"][-1]["loss"]
+    return (f"| {name} | {spent} | {by_loss} | {final['loss']:.4g} "
+            f"({final['loss'] / target:.3f}x) | {by_saved} | {final['saved']:.4g} | "
+            f"{run['first_evaluation']:.1f} s |")
+
+
+def picture_rows(pairs, path):
+    """A sheet of rows [photo, painting, the tutorial's picture, --quick's] for the README."""
+    import numpy as np
+    import command_line as cli
+
+    rows = [cli.comparison_sheet([cli.load_image(image) for image in
+                                  [*tutorial["inputs"], tutorial["picture"], quick["picture"]]],
+                                 200) for tutorial, quick in pairs]
+    width = max(row.shape[1] for row in rows)
+    padded = []
+    for row in rows:
+        padded.append(np.pad(row, ((0, 8), (0, width - row.shape[1]), (0, 0)),
+                             constant_values=255))
+    cli.save_image(path, np.concatenate(padded)[:-8])
+
+
+def measure_quick(args):
+    """The yardstick's tables: each recipe's time to the tutorial's picture (interleaved with
+    the tutorial's recipe, rounds apart), the same for other pictures, the preview, start-up."""
+    began = time.time()
+    scratch = ROOT / "output" / "bench" / "quick"
+    starts = start_images(scratch.parent)
+    gemm, runs = [], {name: [] for name, *_ in RECIPES}
+    for round_ in range(1, args.rounds + 1):
+        gemm.append(run_worker("gemm")["gemm_gflops"])
+        for name, options, extra, every_round in RECIPES:
+            if round_ == 1 or every_round:
+                print(f"Round {round_}/{args.rounds}: {name} ...", flush=True)
+                runs[name].append(paint_and_score(
+                    f"{len(runs[name])}_{name[:24]}", yardstick_argv(PHOTO.name, STYLE.name,
+                                                                     options, starts),
+                    extra, scratch))
+    gemm.append(run_worker("gemm")["gemm_gflops"])
+    tutorial = runs[RECIPES[0][0]]
+    quick = runs["`--quick`"]
+    rows = [recipe_row(name, runs[name][0], tutorial[0]) for name, *_ in RECIPES]
+    ratios = [ratio_cell(q, t)[1] for q, t in zip(quick, tutorial)]
+
+    pair_rows, pictures = [], [(tutorial[0], quick[0])]
+    for photo, painting, options in QUICK_PAIRS:
+        print(f"{photo} + {painting} {' '.join(options)}: the tutorial's recipe, --quick ...",
+              flush=True)
+        name = f"{Path(photo).stem}_{Path(painting).stem}{'_bold' if options else ''}"
+        base = paint_and_score(f"{name}_tutorial", yardstick_argv(photo, painting, options,
+                                                                  starts), {}, scratch)
+        fast = paint_and_score(f"{name}_quick", yardstick_argv(photo, painting,
+                                                               [*options, "--quick"], starts),
+                               {}, scratch)
+        pictures.append((base, fast))
+        shape = "x".join(map(str, base["shape"][::-1]))
+        pair_rows.append(
+            f"| `{photo}` + `{painting}`{' ' + ' '.join(options) if options else ''} | {shape} | "
+            f"{base['saves'][-1]['time']:.0f} s, {base['saves'][-1]['loss']:.4g} | "
+            f"{ratio_cell(fast, base)[0]} | {fast['saves'][-1]['loss']:.4g} after "
+            f"{fast['saves'][-1]['time']:.0f} s | {ratio_cell(fast, base, 'saved')[0]} |")
+    print("The preview: --quick --size 256 ...", flush=True)
+    preview = paint_and_score("preview", [str(PHOTO), str(STYLE), "--seed", "0", "--no-extras",
+                                          *PREVIEW], {}, scratch)
+
+    picture_rows(pictures, ROOT / "docs" / "quick_pictures.png")
+    spread = max(t["saves"][-1]["time"] for t in tutorial) / min(t["saves"][-1]["time"]
+                                                                 for t in tutorial) - 1
+    gemm_spread = max(gemm) / min(gemm) - 1
+    disturbed = spread > DISAGREE or gemm_spread > DISAGREE
+    q, t = quick[0], tutorial[0]
+    return "\n".join([
+        "## Time to the tutorial's picture (`--quick`)",
+        "",
+        *([f"**Disturbed: not a result.** The rounds disagree (the tutorial recipe's time by "
+           f"{spread:.0%}, the GEMM rate by {gemm_spread:.0%}; the margin is {DISAGREE:.0%}): "
+           "another job shared the cores. Run `make bench` again on an idle machine.", "",
+           ] if disturbed else []),
+        f"Measured on {time.strftime('%Y-%m-%d')}. The yardstick: the bundled photo and "
+        "`images/swirls.png` at 512 px (512x341), the tutorial's weights and layers, "
+        "`--fast --seed 0`. Each recipe is a real run of the command line in a fresh process, "
+        "timed from its launch to each saved picture; each picture the final size's "
+        "iterations saved is then scored with one float32 loss function at 512 px, whatever "
+        "precision it was painted in. **L_tut** is the tutorial recipe's final loss "
+        f"({t['saves'][-1]['loss']:.4g}), its time the time to its last picture; a recipe's "
+        "time to the tutorial's picture is the time to its first saved picture whose loss is "
+        f"at most L_tut. The tutorial's recipe and `--quick` ran in each of {args.rounds} "
+        "rounds, interleaved; the rest in the first. The ratios are to the tutorial's time in "
+        "the same round.",
+        "",
+        "The loss a run prints is that of the picture as optimised, before it is saved in 8 "
+        "bits; the tutorial's L-BFGS pushes pixels past black and white, which saving clips, "
+        f"so its saved picture's loss is {t['saves'][-1]['saved']:.4g}, "
+        f"{t['saves'][-1]['saved'] / t['saves'][-1]['loss']:.2f}x L_tut. The columns 'as "
+        "saved' measure the saved pictures instead: the time to a saved picture as good as "
+        "the tutorial's saved one, and the final one's loss.",
+        "",
+        "| recipe | evaluations at each size | time to L_tut | final loss (vs L_tut) | as saved: "
+        "time to the tutorial's | as saved: final loss | first evaluation |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+        f"`--quick` against the tutorial's recipe, round by round: "
+        f"{', '.join('not reached' if r is None else f'{r:.2f}x' for r in ratios)} "
+        f"(target <= 0.2x: {verdict(all(r is not None and r <= 0.2 for r in ratios))}). "
+        f"GEMM rate between the rounds: {', '.join(f'{g:.0f}' for g in gemm)} GFLOP/s.",
+        "",
+        "**Start-up**, from the command to the first evaluation: "
+        f"`--quick` {q['first_evaluation']:.1f} s: Python and the imports (TensorFlow's "
+        f"most) {q['imported']:.1f} s, reading the images and checking the weights "
+        f"{q['read']:.2f} s, building the graph and its first evaluation "
+        f"{q['builds'][0]:.1f} s; the tutorial's recipe {t['first_evaluation']:.1f} s.",
+        "",
+        "**Other pictures**, each the tutorial's recipe then `--quick`, one run each, the "
+        "same definitions at 512 px (the pictures: `docs/quick_pictures.png`, each row the "
+        "photo, the painting, the tutorial's recipe's picture and `--quick`'s):",
+        "",
+        "| photo + painting | picture | the tutorial's recipe: time, L_tut | `--quick`: time "
+        "to L_tut | `--quick`: final | as saved: time to the tutorial's |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *pair_rows,
+        "",
+        f"**The preview**, `{' '.join(PREVIEW)}` ({'x'.join(map(str, preview['shape'][::-1]))}): "
+        f"its first picture saved "
+        f"{preview['saves'][0]['time']:.1f} s after the command, its last "
+        f"{preview['saves'][-1]['time']:.1f} s (target < 15 s: "
+        f"{verdict(preview['saves'][-1]['time'] < 15)}), {sum(preview['evaluations'])} "
+        f"evaluations, loss {preview['saves'][-1]['loss']:.4g}.",
+        "",
+        f"This part took {time.time() - began:.0f} s.",
+    ])
+
+
+GPU_SIZES = [512, 1024, 2048]
+GPU_QUICK = ["--size", "1024"]
+
+
+def measure_gpu(args):
+    """On a machine with a GPU: seconds per evaluation at each of GPU_SIZES in float32 and
+    bfloat16, and the yardstick at 1024 px, the tutorial's recipe beside --quick."""
+    began = time.time()
+    rows = []
+    for size in GPU_SIZES:
+        seconds = {}
+        for path in ("fast", "fast-bfloat16"):
+            print(f"GPU: {path} at {size} px ...", flush=True)
+            seconds[path] = median(run_worker("evals", path, size, args.evals)["seconds"])
+        rows.append(f"| {size}x{size} | {seconds['fast']:.4f} | {seconds['fast-bfloat16']:.4f} | "
+                    f"{seconds['fast'] / seconds['fast-bfloat16']:.2f}x |")
+    scratch = ROOT / "output" / "bench" / "gpu"
+    common = [str(PHOTO), str(STYLE), "--fast", "--seed", "0", "--no-extras", *GPU_QUICK]
+    print("GPU: the tutorial's recipe and --quick at 1024 px ...", flush=True)
+    tutorial = paint_and_score("tutorial", common, {}, scratch)
+    quick = paint_and_score("quick", [*common, "--quick"], {}, scratch)
+    target = tutorial["saves"][-1]["loss"]
+    reached = time_to(quick, target)
+    import tensorflow as tf
+    names = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
+             for gpu in tf.config.list_physical_devices("GPU")]
+    return "\n".join([
+        "## On a GPU (`make bench-gpu`)",
+        "",
+        f"Measured on {time.strftime('%Y-%m-%d')} on {', '.join(names)}: the fast graph's "
+        f"seconds per evaluation (median of {args.evals} inside an L-BFGS run, the bundled "
+        "photo's centre square and `images/swirls.png`), in float32 and in bfloat16.",
+        "",
+        "| size | float32 s | bfloat16 s | bfloat16's speed-up |",
+        "| --- | --- | --- | --- |",
+        *rows,
+        "",
+        f"The yardstick at 1024 px (the bundled photo, from the command): the tutorial's recipe "
+        f"(`--fast`, noise, 10 x 20 evaluations) took {tutorial['saves'][-1]['time']:.1f} s to "
+        f"its loss {target:.4g}; `--quick` reached it in "
+        + ("(never: it ended at {:.4g})".format(quick["saves"][-1]["loss"]) if reached is None
+           else f"{reached:.1f} s ({reached / tutorial['saves'][-1]['time']:.2f}x)")
+        + f" and ended at {quick['saves'][-1]['loss']:.4g} after "
+        f"{quick['saves'][-1]['time']:.1f} s. First evaluation "
+        f"{quick['first_evaluation']:.1f} s after the command.",
+        "",
+        f"This part took {time.time() - began:.0f} s.",
+    ])
+
+
 PARTS = {"paths": measure_paths, "c2f": measure_coarse_to_fine, "quick": measure_quick,
          "batch": bench_batch.measure_batch, "gpu": measure_gpu}
 LOCAL_PARTS = ["paths", "c2f", "quick", "batch"]  # make bench; "gpu" is make bench-gpu's
