@@ -35,7 +35,6 @@ import time
 from pathlib import Path
 
 from toolkit import ROOT, verdict  # noqa: E402  (it puts the programs on the path)
-import bench_batch  # noqa: E402
 
 WARMUP = 2
 PHOTO = ROOT / "images" / "chelsea.png"
@@ -345,6 +344,10 @@ def worker(args):
 def run_worker(*args, env=None):
     environment = dict(os.environ, PYTHONUNBUFFERED="1")
     environment.pop("OPENBLAS_NUM_THREADS", None)
+    # A machine may pin OpenBLAS to an older CPU's kernels (OPENBLAS_CORETYPE=Haswell: AVX2
+    # on an AVX-512 CPU; seen here on 2026-12-02): numpy's GEMM rate, the floor, would then be
+    # 0.6x the machine's, and every evaluation "faster than the floor".
+    environment.pop("OPENBLAS_CORETYPE", None)
     environment.update(env or {})
     done = subprocess.run([sys.executable, __file__, "--worker", *map(str, args)],
                           capture_output=True, text=True, env=environment, cwd=ROOT)
@@ -828,8 +831,16 @@ def measure_gpu(args):
     ])
 
 
+def measure_batch(args):
+    """Batches (tools/bench_batch.py). Imported here, not at the top: it loads the batch program
+    (TensorFlow, Dask) and command_line, which pins OpenBLAS to one thread, and every worker
+    imports this file: the GEMM rate that is the floor would be one core's."""
+    import bench_batch
+    return bench_batch.measure_batch(args)
+
+
 PARTS = {"paths": measure_paths, "c2f": measure_coarse_to_fine, "quick": measure_quick,
-         "batch": bench_batch.measure_batch, "gpu": measure_gpu}
+         "batch": measure_batch, "gpu": measure_gpu}
 LOCAL_PARTS = ["paths", "c2f", "quick", "batch"]  # make bench; "gpu" is make bench-gpu's
 
 
@@ -855,6 +866,7 @@ def main(argv=None):
     parser.add_argument("--evals", type=int, default=6, help="timed evaluations per round")
     parser.add_argument("--lbfgs-size", type=int, default=128)
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    import bench_batch
     bench_batch.add_options(parser)
     args = parser.parse_args(argv)
 
