@@ -93,7 +93,7 @@ def worker_evals(path, size, evals):
     intervals = list(np.diff(stamps))[WARMUP:WARMUP + evals]
     return {"seconds": intervals,
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "estimate_mb": st.activation_bytes(shape, 1 if path == "fast" else 3) / 2**20}
+            "estimate_mb": st.activation_bytes(shape, 1 if path.startswith("fast") else 3) / 2**20}
 
 
 def worker_lbfgs(size):
