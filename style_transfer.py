@@ -416,11 +416,15 @@ def layer_precision(bfloat16):
     GPUs) multiply it about twice as fast. The loss is still summed in float32 (the features
     are cast back before the Gram matrices), which keeps it within about 0.1% of float32's.
     """
-    mixed_precision.set_global_policy("mixed_bfloat16" if bfloat16 else "float32")
+    if not bfloat16:  # as they are: float32, or float64 where a test checks gradients
+        yield
+        return
+    previous = mixed_precision.global_policy()
+    mixed_precision.set_global_policy("mixed_bfloat16")
     try:
         yield
     finally:
-        mixed_precision.set_global_policy("float32")
+        mixed_precision.set_global_policy(previous)
 
 
 def fast_features(content_array, style_arrays, weights_path, settings):
