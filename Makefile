@@ -1,7 +1,7 @@
 # make demo   paint the bundled photo (sets everything up on first use)
 # make test   run the test suite (likewise)
 # make test-fast  the quick tests only, to iterate with (under a minute; make test runs all)
-# make bench  measure both graphs, coarse to fine, --quick's time to the tutorial's picture and batches: BENCHMARKS.md (about 90 minutes; run it alone)
+# make bench  measure both graphs, coarse to fine, --quick's time to the tutorial's picture and batches: BENCHMARKS.md (about 70 minutes; run it alone)
 # make bench-gpu  on a machine with a GPU: seconds per evaluation at 512 to 2048 px and --quick at 1024 px, into BENCHMARKS.md (under 8 minutes)
 # make bench-batch  only the batches: 1 worker against 2, pictures a minute (about 6 minutes)
 # make batch  paint the bundled photo in both styles at once, on a local Dask cluster
