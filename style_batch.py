@@ -13,33 +13,28 @@ only those still missing. A worker that dies has its task painted again by anoth
 
   1. the tasks, and the worker's side: one task painted, its graph kept for the next task
   2. the batch: its pictures, their names, and the record of its settings (resuming)
-  3. the cluster: a local one (a worker per GPU, or per core) or the one at --address
-  4. the run: tasks handed out and their pictures written as they come, progress, faults
-  5. options and main()
+  3. the run: tasks handed out and their pictures written as they come, progress, faults (the
+     cluster, a local one or the one at --address, and the watching are cluster.py's)
+  4. options and main()
 """
 import command_line as cli  # first: the command line's plumbing (see style_transfer.py)
 if __name__ == "__main__":
     cli.starting_up()
 import argparse
 import json
-import logging
 import os
 import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-# Dask's own notices (workers starting, a worker gone, a task's traceback) would bury our
-# lines, which say the same in one line each. Set before distributed loads, here and
-# (inherited) in the workers a local cluster starts.
-os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")
+import numpy as np
+from tqdm import tqdm
 
-import numpy as np  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-import style_transfer as st  # noqa: E402
-from studio import Easel, ReusingPainter  # noqa: E402  (a Painter that reuses its graph)
-from video_files import frame_files  # noqa: E402  (a folder's pictures, in name order)
+import cluster  # first of ours after the plumbing: it quiets Dask's logging before it loads
+import style_transfer as st
+from studio import Easel, ReusingPainter  # a Painter that reuses its graph
+from video_files import frame_files  # a folder's pictures, in name order
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,44 +84,19 @@ def paint_task(task, photo, style):
         reused = easel.reused
         painting = ReusingPainter(easel, task.loss, task.how).paint(photo, [style])
     return Done(task.name, painting.picture, painting.loss, len(painting.history),
-                time.time() - start, worker_name(), easel.reused > reused, painting.failure)
+                time.time() - start, cluster.worker_name(), easel.reused > reused,
+                painting.failure)
 
 
 def worker_easel(task):
     """This worker process's Easel for the task's weights, made on its first task (its
     threads and GPU are set then, before TensorFlow's runtime starts, as they must be)."""
     if not EASELS:
-        set_up_worker(task)
+        cluster.set_up_worker(task.threads, task.gpu_each)
     path = str(st.resolve_weights(task.weights))
     if path not in EASELS:
         EASELS[path] = Easel(path)
     return EASELS[path]
-
-
-def set_up_worker(task):
-    tf = st.tf
-    if task.threads:
-        tf.config.threading.set_intra_op_parallelism_threads(task.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(task.threads)
-    gpus = tf.config.list_physical_devices("GPU")
-    if task.gpu_each and gpus and worker_name().isdigit():  # a local cluster's 0, 1, ...
-        gpu = gpus[int(worker_name()) % len(gpus)]
-        tf.config.set_visible_devices(gpu, "GPU")
-        tf.config.experimental.set_memory_growth(gpu, True)  # more workers than GPUs share
-
-
-def local_gpus():
-    """How many GPUs TensorFlow sees here (0 without CUDA)."""
-    with cli.quiet_native_stderr():  # without one, CUDA says so at length
-        return len(st.tf.config.list_physical_devices("GPU"))
-
-
-def worker_name():
-    from distributed import get_worker
-    try:
-        return str(get_worker().name)
-    except ValueError:  # called outside a worker
-        return "here"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,40 +183,7 @@ def check_folder(folder, inputs):
 
 
 # ---------------------------------------------------------------------------------------------
-# 3. The cluster
-# ---------------------------------------------------------------------------------------------
-def usable_cores():
-    try:
-        return len(os.sched_getaffinity(0))  # what taskset or a container leaves us
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def connect(args):
-    """A Dask Client: to the scheduler at --address, or to a cluster of --workers processes
-    started here (one task at a time each). Returns (client, cluster or None)."""
-    import dask
-    from distributed import Client, LocalCluster
-    # Its client's logger has a level of its own (a picture "rescheduled" when the worker that
-    # held it died before we fetched it: our line about the worker says so).
-    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
-    # A task the scheduler has not timed yet counts as half a second, so it would send every
-    # picture to the worker that holds its photo and style, and leave the others idle until
-    # it steals some back. A picture takes longer than that: say so (the scheduler here).
-    dask.config.set({"distributed.scheduler.default-task-durations.paint": "1 minute"})
-    if args.address:
-        try:
-            return Client(args.address, timeout=args.connect_timeout), None
-        except (OSError, TimeoutError, ValueError) as error:
-            raise cli.UserError(f"--address {args.address}: no Dask scheduler answered "
-                                f"({error})") from None
-    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                           dashboard_address=":0", scheduler_port=0)  # ports free now
-    return Client(cluster), cluster
-
-
-# ---------------------------------------------------------------------------------------------
-# 4. The run
+# 3. The run (the cluster itself, local or at --address, and watching it: cluster.py)
 # ---------------------------------------------------------------------------------------------
 class Batch:
     """The pictures of one run as they come back: each written (atomically) to the output
@@ -283,12 +220,7 @@ class Batch:
 
     def lost(self, name, error):
         self.failed.append(name)
-        why = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
-        if "deserialization" in why:  # the scheduler cannot import style_batch to read it
-            why = ("the scheduler could not read the task: start it, and the workers, in this "
-                   "project's folder with PYTHONPATH=$PWD (README: On a cluster of several "
-                   "machines)")
-        self.say(f"{name}: failed ({why})")
+        self.say(f"{name}: failed ({cluster.why_lost(error)})")
 
 
 def submit(client, tasks, photos, styles):
@@ -305,76 +237,29 @@ def submit(client, tasks, photos, styles):
     # In the order given (a style's photos one after another, so that a worker's next task
     # can reuse its graph): Dask runs a higher priority first.
     return {client.submit(paint_task, task, photos[task.photo], styles[task.style],
-                          key=f"paint-{task.name}", priority=-index): task.name
+                          key=f"{cluster.PAINT}{task.name}", priority=-index): task.name
             for index, task in enumerate(tasks)}
-
-
-NO_WORKER_SECONDS = 60  # a local cluster with no worker for this long has lost them for good
-
-
-def watch(client, futures, batch, stop, local):
-    """Collect the results as they come, until all are in or a stop is asked for. A worker
-    that leaves (killed, or its machine gone) gets a line naming what it was painting, which
-    Dask paints again on another worker (up to distributed.scheduler.allowed-failures times).
-    A local cluster left with no worker gives up after NO_WORKER_SECONDS; a remote one waits
-    for a worker to join."""
-    from distributed import as_completed
-    pending, working, alone_since = as_completed(futures), client.processing(), None
-    while not pending.is_empty():
-        if stop.is_set() or batch.gave_up:
-            client.cancel(list(futures))
-            return
-        for future in pending.next_batch(block=False):
-            collect(future, futures[future], pending, batch)
-        now = client.processing()  # {worker: the keys it is working on}, from the scheduler
-        for gone in sorted(set(working) - set(now)):
-            painting = [key[len("paint-"):] for key in working[gone]
-                        if str(key).startswith("paint-")]
-            batch.say(f"A worker stopped ({gone}) while painting "
-                      f"{cli.and_list(painting) if painting else 'nothing'}"
-                      + (": painted again by another" if painting else ""))
-        if now or alone_since is None:
-            alone_since = None if now else time.monotonic()
-            if not now and working:
-                batch.say("No worker is left" + (": waiting for one to come back" if local
-                                                 else ": waiting for one to join"))
-        elif local and time.monotonic() - alone_since > NO_WORKER_SECONDS:
-            batch.give_up(f"no worker came back in {NO_WORKER_SECONDS} s")
-        working = now
-        time.sleep(0.1)
-
-
-def collect(future, name, pending, batch):
-    """One result that came back. Fetching it waits (a second at most: a stop must be heard)
-    when the worker that held it has died since and it is being painted again."""
-    try:
-        batch.arrived(future.result(timeout=1))
-    except TimeoutError:
-        pending.add(future)  # it comes back again when painted
-    except OSError:
-        raise
-    except Exception as error:  # noqa: BLE001  (a worker died too often, say)
-        batch.lost(name, error)
 
 
 def paint_batch(args, tasks, images, batch, stop):
     """Start (or reach) the cluster, paint the tasks, close it."""
-    client, cluster = connect(args)
+    client, local = cluster.connect(args)
     try:
         workers = len(client.processing())
         cli.say(f"Cluster: {cli.plural(workers, 'worker')} "
                 f"({args.address or 'on this machine'}), {cli.plural(len(tasks), 'task')}"
                 + ("; waiting for a worker to join (Ctrl-C stops)" if not workers else ""))
-        watch(client, submit(client, tasks, *images), batch, stop, local=cluster is not None)
+        cluster.watch(client, submit(client, tasks, *images), batch, stop,
+                      local=local is not None)
     finally:
         batch.bar.close()
         client.close()
-        if cluster is not None:
-            cluster.close()
+        if local is not None:
+            local.close()
 
 
 # ---------------------------------------------------------------------------------------------
-# 5. Options and main()
+# 4. Options and main()
 # ---------------------------------------------------------------------------------------------
 EPILOG = """\
 Every photo is painted in every style, one picture per pair: OUTPUT/PHOTO_STYLE.png. Each is
@@ -406,20 +291,8 @@ def parse_args(argv=None):
     run = st.add_run_options(parser, size=None, seed=None,
                              output="output/batch/ (a folder)")
     st.add_ladder_options(run)
-    where = parser.add_argument_group("where it runs")
-    where.add_argument("--address", metavar="tcp://HOST:PORT",
-                       help="a Dask scheduler's address (`dask scheduler` prints it): paint "
-                            "on its workers instead of starting some here")
-    where.add_argument("--workers", type=cli.whole_number(1, maximum=1024),
-                       help="how many workers to start here, each painting one picture at a "
-                            "time (default: one per GPU, or without one, one per core: "
-                            f"{usable_cores()} here)")
-    where.add_argument("--threads", type=cli.whole_number(1, maximum=1024),
-                       help="cores TensorFlow may use in each worker (default: here, the "
-                            "cores shared out among the workers; on a cluster, all a worker "
-                            "sees)")
-    where.add_argument("--connect-timeout", type=cli.positive_number, default=10,
-                       metavar="SECONDS", help=argparse.SUPPRESS)  # the tests shorten it
+    cluster.add_cluster_options(parser, "one per GPU, or without one, one per core: "
+                                        f"{cluster.usable_cores()} here")
     args = parser.parse_args(argv)
     if args.style_weights is not None:
         parser.error("--style-weights: each picture of a batch has one style; blends are "
@@ -427,12 +300,7 @@ def parse_args(argv=None):
     args.style_weights = None
     cli.check_loss_weights(parser, args)
     st.check_still_options(parser, args)
-    if args.address and args.workers:
-        parser.error("--workers: the cluster at --address has its own workers")
-    args.gpu_each = not args.address and local_gpus() > 0
-    if not args.address:
-        args.workers = args.workers or local_gpus() or usable_cores()
-        args.threads = args.threads or max(1, usable_cores() // args.workers)
+    cluster.settle_workers(parser, args)
     args.output = args.output or "output/batch"
     return args
 

@@ -12,6 +12,7 @@ import numpy as np
 import psutil
 import pytest
 
+import cluster
 import command_line as cli
 import style_batch
 import style_transfer as st
@@ -121,7 +122,7 @@ def test_a_batch_with_every_picture_there_starts_no_cluster(tmp_path, capsys, mo
     output.mkdir()
     for name in NAMES:
         (output / name).write_bytes(b"a picture")
-    monkeypatch.setattr(style_batch, "connect", lambda args: pytest.fail("a cluster started"))
+    monkeypatch.setattr(cluster, "connect", lambda args: pytest.fail("a cluster started"))
     status = style_batch.main(batch_argv(photos, output))
     assert status == 0
     assert "Nothing to paint: all 6 pictures are in" in capsys.readouterr().out

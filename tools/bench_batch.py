@@ -22,6 +22,7 @@ import numpy as np
 from toolkit import ROOT, verdict
 
 import command_line as cli  # noqa: E402  (toolkit put the project on the import path)
+import cluster  # noqa: E402
 import style_batch  # noqa: E402
 
 STYLES = [str(ROOT / "images" / "swirls.png"), str(ROOT / "images" / "mosaic.png")]
@@ -54,7 +55,7 @@ def paint_with(workers, folder, output, size, iterations):
     args = batch_args(folder, output, workers, size, iterations)
     tasks, images, total = style_batch.plan(args)
     began = time.time()
-    client, cluster = style_batch.connect(args)
+    client, local = cluster.connect(args)
     try:
         client.run(warm_up)
         ready = time.time()
@@ -64,7 +65,7 @@ def paint_with(workers, folder, output, size, iterations):
         trips = round_trips(client, images[0][tasks[0].photo])
     finally:
         client.close()
-        cluster.close()
+        local.close()
     assert all(result.failure is None for result in done), [r.failure for r in done]
     wall, painting = finished - ready, sum(result.seconds for result in done)
     return {"workers": workers, "pictures": len(done), "start": ready - began, "wall": wall,

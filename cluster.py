@@ -1,0 +1,174 @@
+"""The Dask machinery that style_batch.py (pictures) and style_video.py (a clip's shots) share:
+reaching a cluster, setting up a worker, and watching the tasks come back.
+
+  * connect: a local cluster of --workers processes, one task at a time each, or the scheduler
+    at --address (`dask scheduler` on one machine, `dask worker ADDRESS` on each of the others);
+  * set_up_worker: a worker's cores and GPU, set on its first task;
+  * watch: the results as they come, a line for each worker that leaves (Dask paints its task
+    again elsewhere), and the stop asked for by Ctrl-C.
+
+A job handed to watch says how its results are kept: `arrived(result)`, `lost(name, error)`,
+`say(line)`, `give_up(why)` and `gave_up` (style_batch.Batch, style_video's ClipJob).
+"""
+import argparse
+import logging
+import os
+import time
+
+import command_line as cli
+
+# Dask's own notices (workers starting, a worker gone, a task's traceback) would bury our
+# lines, which say the same in one line each. Set before distributed loads, here and
+# (inherited) in the workers a local cluster starts.
+os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")
+
+PAINT = "paint-"  # every painting task's key starts so: the scheduler is told how long they take
+
+
+def add_cluster_options(parser, workers_default):
+    """The options that say where the work runs; `workers_default` ends --workers' help."""
+    where = parser.add_argument_group("where it runs")
+    where.add_argument("--address", metavar="tcp://HOST:PORT",
+                       help="a Dask scheduler's address (`dask scheduler` prints it): paint "
+                            "on its workers instead of starting some here")
+    where.add_argument("--workers", type=cli.whole_number(1, maximum=1024),
+                       help="how many workers to start here, each painting one task at a "
+                            f"time (default: {workers_default})")
+    where.add_argument("--threads", type=cli.whole_number(1, maximum=1024),
+                       help="cores TensorFlow may use in each worker (default: here, the "
+                            "cores shared out among the workers; on a cluster, all a worker "
+                            "sees)")
+    where.add_argument("--connect-timeout", type=cli.positive_number, default=10,
+                       metavar="SECONDS", help=argparse.SUPPRESS)  # the tests shorten it
+    return where
+
+
+def settle_workers(parser, args):
+    """Fill in --workers and --threads for a local cluster (one worker per GPU, or without
+    one, per core); a cluster at --address has its own. Sets args.gpu_each."""
+    if args.address and args.workers:
+        parser.error("--workers: the cluster at --address has its own workers")
+    args.gpu_each = not args.address and local_gpus() > 0
+    if not args.address:
+        args.workers = args.workers or local_gpus() or usable_cores()
+        args.threads = args.threads or max(1, usable_cores() // args.workers)
+
+
+def usable_cores():
+    try:
+        return len(os.sched_getaffinity(0))  # what taskset or a container leaves us
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def local_gpus():
+    """How many GPUs TensorFlow sees here (0 without CUDA)."""
+    import style_transfer as st
+    with cli.quiet_native_stderr():  # without one, CUDA says so at length
+        return len(st.tf.config.list_physical_devices("GPU"))
+
+
+def connect(args):
+    """A Dask Client: to the scheduler at --address, or to a cluster of --workers processes
+    started here (one task at a time each). Returns (client, cluster or None)."""
+    import dask
+    from distributed import Client, LocalCluster
+    # Its client's logger has a level of its own (a picture "rescheduled" when the worker that
+    # held it died before we fetched it: our line about the worker says so).
+    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+    # A task the scheduler has not timed yet counts as half a second, so it would send every
+    # picture to the worker that holds its photo and style, and leave the others idle until
+    # it steals some back. A picture takes longer than that: say so (the scheduler here).
+    dask.config.set({f"distributed.scheduler.default-task-durations.{PAINT[:-1]}":
+                     "1 minute"})
+    if args.address:
+        try:
+            return Client(args.address, timeout=args.connect_timeout), None
+        except (OSError, TimeoutError, ValueError) as error:
+            raise cli.UserError(f"--address {args.address}: no Dask scheduler answered "
+                                f"({error})") from None
+    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                           dashboard_address=":0", scheduler_port=0)  # ports free now
+    return Client(cluster), cluster
+
+
+def set_up_worker(threads, gpu_each):
+    """On a worker's first task, before TensorFlow's runtime starts (as it must be): how many
+    cores it may use (None: all it sees) and, in a local cluster of one worker per GPU, the
+    GPU of its number (TensorFlow would otherwise take every GPU's memory in every worker)."""
+    import style_transfer as st
+    tf = st.tf
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpu_each and gpus and worker_name().isdigit():  # a local cluster's 0, 1, ...
+        gpu = gpus[int(worker_name()) % len(gpus)]
+        tf.config.set_visible_devices(gpu, "GPU")
+        tf.config.experimental.set_memory_growth(gpu, True)  # more workers than GPUs share
+
+
+def worker_name():
+    from distributed import get_worker
+    try:
+        return str(get_worker().name)
+    except ValueError:  # called outside a worker
+        return "here"
+
+
+NO_WORKER_SECONDS = 60  # a local cluster with no worker for this long has lost them for good
+
+
+def watch(client, futures, job, stop, local):
+    """Collect the results of `futures` ({future: task name}) as they come, until all are in
+    or a stop is asked for. A worker that leaves (killed, or its machine gone) gets a line
+    naming what it was painting, which Dask paints again on another worker (up to
+    distributed.scheduler.allowed-failures times). A local cluster left with no worker gives
+    up after NO_WORKER_SECONDS; a remote one waits for a worker to join."""
+    from distributed import as_completed
+    pending, working, alone_since = as_completed(futures), client.processing(), None
+    while not pending.is_empty():
+        if stop.is_set() or job.gave_up:
+            client.cancel(list(futures))
+            return
+        for future in pending.next_batch(block=False):
+            collect(future, futures[future], pending, job)
+        now = client.processing()  # {worker: the keys it is working on}, from the scheduler
+        for gone in sorted(set(working) - set(now)):
+            painting = [key[len(PAINT):] for key in working[gone]
+                        if str(key).startswith(PAINT)]
+            job.say(f"A worker stopped ({gone}) while painting "
+                    f"{cli.and_list(painting) if painting else 'nothing'}"
+                    + (": painted again by another" if painting else ""))
+        if now or alone_since is None:
+            alone_since = None if now else time.monotonic()
+            if not now and working:
+                job.say("No worker is left" + (": waiting for one to come back" if local
+                                               else ": waiting for one to join"))
+        elif local and time.monotonic() - alone_since > NO_WORKER_SECONDS:
+            job.give_up(f"no worker came back in {NO_WORKER_SECONDS} s")
+        working = now
+        time.sleep(0.1)
+
+
+def collect(future, name, pending, job):
+    """One result that came back. Fetching it waits (a second at most: a stop must be heard)
+    when the worker that held it has died since and it is being painted again."""
+    try:
+        job.arrived(future.result(timeout=1))
+    except TimeoutError:
+        pending.add(future)  # it comes back again when painted
+    except OSError:
+        raise
+    except Exception as error:  # noqa: BLE001  (a worker died too often, say)
+        job.lost(name, error)
+
+
+def why_lost(error):
+    """A failed task's reason, in one line."""
+    why = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
+    if "deserialization" in why:  # the scheduler cannot import our modules to read it
+        why = ("the scheduler could not read the task: start it, and the workers, in this "
+               "project's folder with PYTHONPATH=$PWD (README: On a cluster of several "
+               "machines)")
+    return why
