@@ -41,9 +41,10 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import cluster  # Dask's machinery, used only with --workers or --address
 import colours
 import style_transfer as st
 from video_files import (FOLDER_FPS, VIDEO_TYPES, check_frame_rate, frame_files, read_clip,
@@ -218,14 +219,15 @@ def frame_plan(args, index, contents, previous):
     """Where frame `index` starts, how long it is optimised, and what holds it to the past.
 
     Returns (start, iterations, warped previous frame or None, mask or None), all in
-    style_transfer's preprocessed space. `previous` is frame index-1's painting, preprocessed.
+    style_transfer's preprocessed space. `previous` is frame index-1's painting, preprocessed,
+    or None for a frame painted from scratch (the clip's first, or a shot's).
     """
     content = contents[index]
-    if index == 0 or args.start == "noise":
+    if previous is None or args.start == "noise":
         start, iterations = first_start(args, content, content.shape[:2]), args.iterations
     else:
         start, iterations = previous, args.later_iterations
-    if index == 0 or (args.start != "warped" and args.temporal_weight == 0):
+    if previous is None or (args.start != "warped" and args.temporal_weight == 0):
         return start, iterations, None, None
     backward, mask = motion(content, contents[index - 1])
     warped = warp(previous[0], backward)[np.newaxis]
@@ -234,6 +236,20 @@ def frame_plan(args, index, contents, previous):
     if args.temporal_weight == 0:
         return start, iterations, None, None
     return start, iterations, warped, mask
+
+
+def paint_frames(painter, args, contents, indices, previous=None):
+    """Paint the frames `indices` (one after another in the clip) with `painter`, each from
+    the one before, the first from `previous` (the painting before it, preprocessed) or, if
+    None, from scratch. Yields (index, painting as painted (RGB), Evaluator, seconds) as each
+    frame is finished: style_video's run, and a cluster's worker painting one shot."""
+    for index in indices:
+        began = time.time()
+        start, iterations, warped, mask = frame_plan(args, index, contents, previous)
+        evaluator = painter.paint(contents[index], start, iterations, warped, mask)
+        painting = st.deprocess(evaluator.best_x, contents[index].shape[:2])
+        previous = st.preprocess(painting, painting.shape[:2])
+        yield index, painting, evaluator, time.time() - began
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,14 +262,20 @@ def temporal_error(painted, contents):
     x_t is painted frame t, warp(x_t-1) the frame before it moved along the clip's motion, and c
     the consistency mask: what should have stayed the same, but changed.
     """
-    total, count = 0.0, 0
+    changes = frame_changes(painted, contents)
+    return math.sqrt(sum(changes) / len(changes)) if changes else 0.0
+
+
+def frame_changes(painted, contents):
+    """The mean square of c * (x_t - warp(x_t-1)) for each t from 2 to n: the flicker from
+    one frame to the next (all have as many pixels, so their mean is the clip's)."""
+    changes = []
     for t in range(1, len(painted)):
         backward, mask = motion(contents[t], contents[t - 1])
         moved = warp(painted[t - 1], backward)
         change = mask[..., np.newaxis] * (painted[t].astype(np.float32) - moved)
-        total += float(np.sum(np.square(change, dtype=np.float64)))
-        count += change.size
-    return math.sqrt(total / count) if count else 0.0
+        changes.append(float(np.mean(np.square(change, dtype=np.float64))))
+    return changes
 
 
 # =============================================================================================
@@ -315,6 +337,10 @@ def painting_settings(args, clip):
         **loss, **{name: getattr(args, name) for name in (
             "temporal_weight", "preserve_color", "start", "init", "iterations",
             "later_iterations", "seed")},
+        # A cluster paints each shot from scratch and fades chunks into each other: its frames
+        # are not the ones painted here in order (None).
+        **{name: getattr(args, name) if args.on_cluster else None
+           for name in ("chunk", "overlap")},
         "weights": str(args.weights_path)}
     return json.loads(json.dumps(settings))  # as it will read back: lists, not tuples
 
@@ -323,13 +349,29 @@ def setting_name(key):
     return key if " " in key or key in ("content", "shape") else "--" + key.replace("_", "-")
 
 
+def save_frame(folder, index, painting, content, mode):
+    """Frame `index` into the frames folder; with --preserve-color swap or luminance, in the
+    clip's colours, and as painted too (style_colours/), which the next frame carries on from."""
+    if recolours_after(mode):
+        cli.save_image(frame_path(style_colours_folder(folder), index), painting)
+        cli.save_image(frame_path(folder, index), colours.color_result(painting, content, mode))
+    else:
+        cli.save_image(frame_path(folder, index), painting)
+
+
+def frame_record(index, evaluator, seconds):
+    """A finished frame's line in run.json."""
+    return {"frame": index + 1, "loss": evaluator.best_loss, "parts": evaluator.best_parts,
+            "evaluations": evaluator.evaluations, "seconds": round(seconds, 3)}
+
+
 def finished_frames(folder, settings, fresh):
-    """How many frames an earlier run of the same command finished (0 for a new run), and
-    the record of them. --fresh forgets them."""
+    """How many frames, from the first on, an earlier run of the same command finished (0 for
+    a new run), and the records of the frames it left. --fresh forgets them."""
     record_path = Path(folder) / "run.json"
     if fresh:
-        for old in [*Path(folder).glob("frame_*.png"),
-                    *style_colours_folder(folder).glob("frame_*.png"), record_path]:
+        for old in [*Path(folder).glob("frame_*.png"), *Path(folder).glob("*/frame_*.png"),
+                    record_path]:  # and style_colours/, and a cluster's overlaps/
             old.unlink(missing_ok=True)
     if not record_path.exists():
         if list(Path(folder).glob("frame_*.png")):
@@ -356,7 +398,9 @@ def finished_frames(folder, settings, fresh):
             not recolours_after(settings["preserve_color"])
             or frame_path(style_colours_folder(folder), done).exists()):
         done += 1
-    return done, record.get("frames", [])[:done]
+    # A cluster finishes frames out of order: the records of every frame on disk.
+    return done, [frame for frame in record.get("frames", [])
+                  if frame_path(folder, frame["frame"] - 1).exists()]
 
 
 def write_record(folder, settings, frames):
@@ -378,6 +422,10 @@ TEMPORAL_WEIGHT = 100.0
 # 40 evaluations: a later frame starts almost finished, warped from the one before; the first
 # gets the tutorial's 200.
 LATER_ITERATIONS = 2
+# On a cluster: 48 frames (2 s at 24 fps) a task; the first, from scratch, costs about five
+# later frames and each of the 8 frames of overlap is painted twice, about 25% more in all.
+CHUNK = 48
+OVERLAP = 8
 
 
 def parse_args(argv=None):
@@ -430,12 +478,44 @@ def parse_args(argv=None):
     run.add_argument("--fresh", action="store_true",
                      help="forget frames painted by an earlier run into OUTPUT_frames/ "
                           "and start again")
+    add_shot_options(parser)
     args = parser.parse_args(argv)
     cli.check_loss_weights(parser, args)
+    check_shot_options(parser, args)
     args.output = args.output or cli.default_output(args, ".mp4")
     if args.fps is not None and Path(args.output).suffix.lower() in VIDEO_TYPES:
         check_frame_rate(args.fps, args.output, "--fps")  # before the clip is even read
     return args
+
+
+def add_shot_options(parser):
+    """On a cluster (video_cluster.py): the shots painted at once, long ones in chunks."""
+    where = cluster.add_cluster_options(
+        parser, "none: the frames are painted here, one after another. With --workers or "
+                "--address the clip is cut into shots where the picture changes abruptly, "
+                "and the shots are painted at once, each from scratch")
+    where.add_argument("--chunk", type=cli.whole_number(2, maximum=1_000_000), metavar="N",
+                       help="on a cluster, a shot longer than N frames is cut into chunks "
+                            f"of N, painted at once too (default: {CHUNK})")
+    where.add_argument("--overlap", type=cli.whole_number(1, maximum=1_000_000), metavar="N",
+                       help="frames each chunk shares with the one before: both paint them, "
+                            "and the video fades from the earlier chunk's to the later's "
+                            f"(default: {OVERLAP})")
+
+
+def check_shot_options(parser, args):
+    args.on_cluster = args.workers is not None or args.address is not None
+    if not args.on_cluster:
+        for name in ("threads", "chunk", "overlap"):
+            if getattr(args, name) is not None:
+                parser.error(f"--{name}: only with --workers or --address (a cluster "
+                             "paints the shots, and chunks of them, at once)")
+        return
+    cluster.settle_workers(parser, args)
+    args.chunk = args.chunk or CHUNK
+    args.overlap = OVERLAP if args.overlap is None else args.overlap
+    if args.overlap >= args.chunk:
+        parser.error(f"--overlap {args.overlap}: must be less than --chunk ({args.chunk})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -462,7 +542,24 @@ def describe_run(args, clip, fps, done):
             f"evaluations from {args.init}, later frames {later}; {temporal}; "
             + (f"keeping the clip's colours ({args.preserve_color}); " if args.preserve_color
                else "")
-            + f"{'fast' if args.fast else 'tutorial'} graph.{progress}")
+            + f"{'fast' if args.fast else 'tutorial'} graph"
+            + ("; shots painted at once, on a cluster" if args.on_cluster else "")
+            + f".{progress}")
+
+
+@dataclass
+class ClipWork:
+    """One run's clip and where its frames go, as both ways of painting it need them: here,
+    frame after frame, or on a cluster, shot by shot (video_cluster.py)."""
+    folder: Path           # OUTPUT_frames/
+    settings: dict         # what run.json must match
+    record: list           # run.json's records of the frames finished before
+    contents: list         # the clip's frames (RGB, at the painting size)
+    sources: list          # what is painted: the frames, greyed with --preserve-color luminance
+    styles: list           # the paintings, recoloured with --preserve-color
+    fps: float
+    preserve_color: str
+    labels: list           # the loss parts' names, for the lines
 
 
 def run(args, stop):
@@ -486,54 +583,25 @@ def run(args, stop):
     # colours; with luminance, each frame painted as its grey brightness.
     _, styles = colours.color_inputs(contents[0], styles, args.preserve_color)
     sources = [colours.color_inputs(frame, [], args.preserve_color)[0] for frame in contents]
-    labels = cli.loss_labels(args.styles, "temporal")
+    work = ClipWork(folder, settings, record, contents, sources, styles, fps,
+                    args.preserve_color, cli.loss_labels(args.styles, "temporal"))
 
     cli.say(f"VGG16 weights: {args.weights_path}")
     cli.say(describe_run(args, clip, fps, min(done, count)))
     st.use_graph_mode()
-    start_time, stopped, painter = time.time(), None, None
-    previous = None  # the last finished frame's painting, preprocessed: the next one's past
-    if 0 < done < count:  # a resumed run: the past is the last finished frame, as saved
-        source = style_colours_folder(folder) if recolours_after(args.preserve_color) else folder
-        previous = st.preprocess(cli.load_image(frame_path(source, done - 1)),
-                                 contents[0].shape[:2])
-    bar = tqdm(total=count, initial=min(done, count), unit="frame", desc="Painting",
-               disable=None, dynamic_ncols=True)
+    start_time, stopped = time.time(), None
+    present = frames_on_disk(folder, count)
     try:
         write_record(folder, settings, record)
-        for index in range(done, count):
-            if painter is None:  # built once, for the whole clip
-                painter = VideoPainter(sources[index], styles, args.weights_path,
-                                       st.loss_settings(args), args.temporal_weight, stop)
-                stop.check()
-            frame_start = time.time()
-            start, iterations, warped, mask = frame_plan(args, index, sources, previous)
-            evaluator = painter.paint(sources[index], start, iterations, warped, mask)
-            painting = st.deprocess(evaluator.best_x, contents[index].shape[:2])
-            if recolours_after(args.preserve_color):  # the frame as painted carries on
-                cli.save_image(frame_path(style_colours_folder(folder), index), painting)
-                cli.save_image(frame_path(folder, index),
-                              colours.color_result(painting, contents[index], args.preserve_color))
-            else:
-                cli.save_image(frame_path(folder, index), painting)
-            previous = st.preprocess(painting, painting.shape[:2])
-            seconds = time.time() - frame_start
-            record.append({"frame": index + 1, "loss": evaluator.best_loss,
-                           "parts": evaluator.best_parts,
-                           "evaluations": evaluator.evaluations, "seconds": round(seconds, 3)})
-            write_record(folder, settings, record)
-            with tqdm.external_write_mode():
-                cli.say(f"Frame {index + 1}/{count}: "
-                       f"{cli.describe_loss(evaluator.best_loss, evaluator.best_parts, labels)}; "
-                       f"{evaluator.evaluations} evaluations, {seconds:.1f} s")
-            bar.update(1)
+        if args.on_cluster:  # Dask and PySceneDetect load only then
+            import video_cluster
+            stopped = video_cluster.paint_clip(args, work, stop)
+        else:
+            paint_in_order(args, work, done, stop)
     except (KeyboardInterrupt, FloatingPointError) as error:
         stopped = error
     except OSError as error:  # a full disk, a folder deleted under our feet
-        bar.close()
         return cli.could_not_write(error, f"the finished frames are in {folder}/")
-    finally:
-        bar.close()
 
     finished = index_of_first_missing(folder, count)
     written = None
@@ -549,12 +617,49 @@ def run(args, stop):
                                "run the same command again to carry on" if finished
                                else "no frame was finished")
     seconds = time.time() - start_time
-    painted = count - min(done, count)
+    painted = frames_on_disk(folder, count) - present
     per_frame = f", {seconds / painted:.1f} s per frame" if painted else ""
     cli.say(f"Done in {seconds:.0f} s ({cli.plural(painted, 'frame')} painted{per_frame}): "
            f"{written}")
     cli.say(f"Also: {preview}, {folder}/")
     return 0
+
+
+def paint_in_order(args, work, done, stop):
+    """Paint the frames after the first `done` here, one after another, each written as it
+    is finished, with a line and a step of the progress bar for each."""
+    count = len(work.contents)
+    if done >= count:
+        return
+    work.record[:] = [frame for frame in work.record if frame["frame"] <= done]
+    previous = None  # the last finished frame's painting, preprocessed: the next one's past
+    if done:  # a resumed run: the past is the last finished frame, as saved
+        source = (style_colours_folder(work.folder) if recolours_after(work.preserve_color)
+                  else work.folder)
+        previous = st.preprocess(cli.load_image(frame_path(source, done - 1)),
+                                 work.contents[0].shape[:2])
+    bar = tqdm(total=count, initial=done, unit="frame", desc="Painting", disable=None,
+               dynamic_ncols=True)
+    try:
+        painter = VideoPainter(work.sources[done], work.styles, args.weights_path,
+                               st.loss_settings(args), args.temporal_weight, stop)
+        stop.check()
+        for index, painting, evaluator, seconds in paint_frames(
+                painter, args, work.sources, range(done, count), previous):
+            save_frame(work.folder, index, painting, work.contents[index], work.preserve_color)
+            work.record.append(frame_record(index, evaluator, seconds))
+            write_record(work.folder, work.settings, work.record)
+            with tqdm.external_write_mode():
+                loss = cli.describe_loss(evaluator.best_loss, evaluator.best_parts, work.labels)
+                cli.say(f"Frame {index + 1}/{count}: {loss}; {evaluator.evaluations} "
+                        f"evaluations, {seconds:.1f} s")
+            bar.update(1)
+    finally:
+        bar.close()
+
+
+def frames_on_disk(folder, count):
+    return sum(frame_path(folder, index).exists() for index in range(count))
 
 
 def index_of_first_missing(folder, count):
@@ -581,4 +686,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    cli.finish(main())
+    # On a cluster, video_cluster imports this file as style_video: run that one module, not
+    # a second copy of it as __main__.
+    import style_video
+    cli.finish(style_video.main())

@@ -16,12 +16,14 @@ One run measures, with the variants interleaved so that drift on a noisy machine
     real runs of the command line from the same noise; the loss at 1024 px of each when coarse
     to fine has finished; and the peak memory of each stage of a 256 -> 2048 px ladder;
   * batches (style_batch.py, tools/bench_batch.py): one batch painted by 1 and by 2 local
-    Dask workers of one thread each, in pictures per minute, and the engine's cost per task.
+    Dask workers of one thread each, in pictures per minute, and the engine's cost per task;
+  * a clip (style_video.py --workers, tools/bench_clip.py): the demo clip painted in order and
+    by 2 workers in overlapping chunks, and the flicker at the chunks' seams against inside.
 
 It prints the tables and writes them to BENCHMARKS.md. Each measurement runs in a fresh
 process; `--parts` measures some only, keeping the others' tables in BENCHMARKS.md:
 
-    python tools/bench.py [--parts paths c2f batch] [--rounds 2] [--evals 6] [--output ...]
+    python tools/bench.py [--parts paths c2f quick batch clip] [--rounds 2] [--evals 6] [--output ...]
 """
 import argparse
 import json
@@ -839,9 +841,16 @@ def measure_batch(args):
     return bench_batch.measure_batch(args)
 
 
+def measure_clip(args):
+    """A clip in chunks on a cluster (tools/bench_clip.py), imported here for measure_batch's
+    reasons."""
+    import bench_clip
+    return bench_clip.measure_clip(args)
+
+
 PARTS = {"paths": measure_paths, "c2f": measure_coarse_to_fine, "quick": measure_quick,
-         "batch": measure_batch, "gpu": measure_gpu}
-LOCAL_PARTS = ["paths", "c2f", "quick", "batch"]  # make bench; "gpu" is make bench-gpu's
+         "batch": measure_batch, "clip": measure_clip, "gpu": measure_gpu}
+LOCAL_PARTS = ["paths", "c2f", "quick", "batch", "clip"]  # make bench; "gpu": make bench-gpu
 
 
 def sections_of(text):
@@ -867,7 +876,9 @@ def main(argv=None):
     parser.add_argument("--lbfgs-size", type=int, default=128)
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     import bench_batch
+    import bench_clip
     bench_batch.add_options(parser)
+    bench_clip.add_options(parser)
     args = parser.parse_args(argv)
 
     if "gpu" in args.parts and not run_worker("gpus")["gpus"]:
