@@ -7,13 +7,15 @@ reaching a cluster, setting up a worker, and watching the tasks come back.
   * watch: the results as they come, a line for each worker that leaves (Dask paints its task
     again elsewhere), and the stop asked for by Ctrl-C.
 
-A job handed to watch says how its results are kept: `arrived(result)`, `lost(name, error)`,
-`say(line)`, `give_up(why)` and `gave_up` (style_batch.Batch, style_video's ClipJob).
+A job handed to watch (a Job: style_batch's Batch, video_cluster's ClipJob) says how its
+results are kept, and has the progress bar and the lines.
 """
 import argparse
 import logging
 import os
 import time
+
+from tqdm import tqdm
 
 import command_line as cli
 
@@ -114,6 +116,30 @@ def worker_name():
         return str(get_worker().name)
     except ValueError:  # called outside a worker
         return "here"
+
+
+class Job:
+    """What watch hands the results to: a subclass says in `arrived(result)` how one is kept.
+    One progress bar of `total` things (`initial` done before), and a line for each event,
+    written above the bar."""
+
+    def __init__(self, total, initial, unit):
+        self.failed = []
+        self.gave_up = None   # why the whole job ended, if it did
+        self.bar = tqdm(total=total, initial=initial, unit=unit, desc="Painting",
+                        disable=None, dynamic_ncols=True)
+
+    def say(self, line):
+        with tqdm.external_write_mode():
+            cli.say(line)
+
+    def give_up(self, why):
+        self.gave_up = why
+        self.say(f"Giving up: {why}")
+
+    def lost(self, name, error):
+        self.failed.append(name)
+        self.say(f"{name}: failed ({why_lost(error)})")
 
 
 NO_WORKER_SECONDS = 60  # a local cluster with no worker for this long has lost them for good

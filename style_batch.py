@@ -29,7 +29,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 import cluster  # first of ours after the plumbing: it quiets Dask's logging before it loads
 import style_transfer as st
@@ -185,21 +184,14 @@ def check_folder(folder, inputs):
 # ---------------------------------------------------------------------------------------------
 # 3. The run (the cluster itself, local or at --address, and watching it: cluster.py)
 # ---------------------------------------------------------------------------------------------
-class Batch:
+class Batch(cluster.Job):
     """The pictures of one run as they come back: each written (atomically) to the output
     folder as it arrives, a line and a step of the progress bar for each."""
 
-    def __init__(self, folder, total, done, stop):
-        self.folder, self.stop = Path(folder), stop
+    def __init__(self, folder, total, done):
+        super().__init__(total, done, "picture")
+        self.folder = Path(folder)
         self.total, self.done, self.painted = total, done, 0
-        self.failed = []
-        self.gave_up = None   # why the whole batch ended, if it did
-        self.bar = tqdm(total=total, initial=done, unit="picture", desc="Painting",
-                        disable=None, dynamic_ncols=True)
-
-    def say(self, line):
-        with tqdm.external_write_mode():
-            cli.say(line)
 
     def arrived(self, result):
         if result.failure or result.picture is None:
@@ -213,14 +205,6 @@ class Batch:
         self.say(f"{self.done}/{self.total} {self.folder / result.name}: loss "
                  f"{result.loss:.4g}, {result.evaluations} evaluations, {result.seconds:.1f} s "
                  f"on worker {result.worker} ({graph})")
-
-    def give_up(self, why):
-        self.gave_up = why
-        self.say(f"Giving up: {why}")
-
-    def lost(self, name, error):
-        self.failed.append(name)
-        self.say(f"{name}: failed ({cluster.why_lost(error)})")
 
 
 def submit(client, tasks, photos, styles):
@@ -341,7 +325,7 @@ def run(args, stop):
             + (f" ({done} already there)" if done else ""))
     stop.check()
     start = time.time()
-    batch = Batch(args.output, total, done, stop)
+    batch = Batch(args.output, total, done)
     try:
         paint_batch(args, tasks, images, batch, stop)
     except OSError as error:  # a full disk, a folder deleted under our feet

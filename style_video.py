@@ -365,6 +365,17 @@ def frame_record(index, evaluator, seconds):
             "evaluations": evaluator.evaluations, "seconds": round(seconds, 3)}
 
 
+def difference(key, then, now):
+    """One setting of an earlier run that the run asked for now does not match, in words."""
+    if key == "clip digest":
+        return "the clip has changed since"
+    if key == "chunk" and then is None:
+        return "painted in order then, on a cluster now"
+    if key == "chunk" and now is None:
+        return "painted on a cluster then, in order now"
+    return f"{setting_name(key)} {then} then, {now} now"
+
+
 def finished_frames(folder, settings, fresh):
     """How many frames, from the first on, an earlier run of the same command finished (0 for
     a new run), and the records of the frames it left. --fresh forgets them."""
@@ -386,10 +397,11 @@ def finished_frames(folder, settings, fresh):
     changed = [key for key in settings if earlier.get(key) != settings[key]]
     if "size" in changed and "shape" in changed:  # the shape follows the size typed: name it
         changed.remove("shape")
+    if "chunk" in changed and None in (earlier.get("chunk"), settings["chunk"]):
+        changed = [key for key in changed if key != "overlap"]  # in order, or on a cluster
     if changed:
-        differences = "; ".join("the clip has changed since" if key == "clip digest" else
-                                f"{setting_name(key)} {earlier.get(key)} then, "
-                                f"{settings[key]} now" for key in changed[:3])
+        differences = "; ".join(difference(key, earlier.get(key), settings[key])
+                                for key in changed[:3])
         raise cli.UserError(f"{folder} holds frames painted with other settings "
                            f"({differences}); add --fresh to paint them again, or choose "
                            "another --output")

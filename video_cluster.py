@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 import cluster  # first of ours: it quiets Dask's logging before it loads
 import command_line as cli
@@ -197,7 +196,7 @@ def overlap_path(folder, index, which):
 # ---------------------------------------------------------------------------------------------
 # 5. The run
 # ---------------------------------------------------------------------------------------------
-class ClipJob:
+class ClipJob(cluster.Job):
     """The spans as they come back: each frame written to the frames folder as it arrives
     (an overlap's two paintings to overlaps/, and the faded frame once both are there), a line
     for each span and one progress bar over the clip's frames."""
@@ -210,22 +209,8 @@ class ClipJob:
             for position in range(span.lead):
                 self.fades[span.first + position] = (position, span.lead)
         self.records = {record["frame"]: record for record in work.record}
-        self.gave_up, self.failed = None, []
         done = sum(sv.frame_path(work.folder, index).exists() for index in range(self.total))
-        self.bar = tqdm(total=self.total, initial=done, unit="frame", desc="Painting",
-                        disable=None, dynamic_ncols=True)
-
-    def say(self, line):
-        with tqdm.external_write_mode():
-            cli.say(line)
-
-    def give_up(self, why):
-        self.gave_up = why
-        self.say(f"Giving up: {why}")
-
-    def lost(self, name, error):
-        self.failed.append(name)
-        self.say(f"{name}: failed ({cluster.why_lost(error)})")
+        super().__init__(self.total, done, "frame")
 
     def arrived(self, done):
         span, folder = done.span, self.work.folder

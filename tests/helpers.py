@@ -245,6 +245,14 @@ class Child:
         LIVE.discard(self)
 
 
+def local_workers(child):
+    """The worker processes of a child's local Dask cluster (multiprocessing's spawned
+    children)."""
+    import psutil
+    return [process for process in psutil.Process(child.process.pid).children(recursive=True)
+            if "spawn_main" in " ".join(process.cmdline())]
+
+
 def stop_children():
     """Kill the children a test left running (it failed before finishing them)."""
     for child in list(LIVE):

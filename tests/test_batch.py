@@ -16,8 +16,8 @@ import cluster
 import command_line as cli
 import style_batch
 import style_transfer as st
-from helpers import (CONTENT, MOSAIC, ROOT, STYLE, Child, assert_one_line_error, main_says,
-                     run_script)
+from helpers import (CONTENT, MOSAIC, ROOT, STYLE, Child, assert_one_line_error, local_workers,
+                     main_says, run_script)
 
 BATCH_SCRIPT = str(ROOT / "style_batch.py")
 SIZE, ITERATIONS, SEED = 48, 1, 0
@@ -131,12 +131,6 @@ def test_a_batch_with_every_picture_there_starts_no_cluster(tmp_path, capsys, mo
 def batch_child(photos, output, cluster=CLUSTER):
     return Child.script(str(photos), "--styles", STYLE, "--output", str(output), *SETTINGS,
                         *cluster, script=BATCH_SCRIPT)
-
-
-def local_workers(child):
-    """The worker processes of a child's local cluster (multiprocessing's spawned children)."""
-    return [process for process in psutil.Process(child.process.pid).children(recursive=True)
-            if "spawn_main" in " ".join(process.cmdline())]
 
 
 @pytest.mark.slow

@@ -1,17 +1,21 @@
 """A clip painted by a cluster (style_video.py --workers, video_cluster.py): shots found at the
 cuts, chunks where asked with their overlap painted twice and faded once into the video, each
-shot painted as style_video paints a clip alone, and resuming span by span. A real local
-cluster of 2 workers; tiny clips (72x48 px at 48 px, a few frames) keep it quick."""
+shot painted as style_video paints a clip alone, resuming span by span, killed workers and
+Ctrl-C. A real local cluster of 2 workers; tiny clips (72x48 px at 48 px, a few frames) keep
+it quick."""
 import re
+import signal
 
 import numpy as np
+import psutil
 import pytest
 
 import command_line as cli
 import style_transfer as st
 import style_video as sv
 import video_cluster as vc
-from helpers import CONTENT, IMAGES, STYLE, assert_one_line_error, main_says
+from helpers import (CONTENT, IMAGES, STYLE, VIDEO_SCRIPT, Child, assert_one_line_error,
+                     local_workers, main_says)
 from test_video import decoded_frames, panning_frames
 
 QUICK = ["--size", "48", "--iterations", "1", "--later-iterations", "1", "--fast"]
@@ -192,7 +196,57 @@ def test_a_run_again_paints_only_the_span_that_lost_a_frame(on_the_cluster, cut_
     assert "frame_00001.png" not in changed
 
 
-# --- 4. options -----------------------------------------------------------------------------
+@pytest.mark.slow
+def test_frames_painted_on_a_cluster_are_not_carried_on_in_order(on_the_cluster, cut_clip,
+                                                                 capsys):
+    output, _ = on_the_cluster
+    status, err = main_says([str(cut_clip), STYLE, *QUICK, "--fps", "6", "--output",
+                             str(output)], capsys, main=sv.main)
+    assert_one_line_error(status, err, "painted on a cluster then, in order now", "--fresh")
+
+
+# --- 4. faults and Ctrl-C, in a child started as from a terminal -----------------------------
+def clip_child(clip, output, *more):
+    return Child.script(*cluster_argv(clip, output), *more, script=VIDEO_SCRIPT)
+
+
+@pytest.mark.slow
+def test_workers_killed_mid_chunk_still_give_every_frame(cut_clip, tmp_path):
+    output = tmp_path / "killed.mp4"
+    child = clip_child(cut_clip, output)
+    child.read_until(r"Frames \S+ \(shot", timeout=120)  # 3 chunks are left: some are on
+    workers = local_workers(child)
+    assert len(workers) == 2
+    for worker in workers:
+        worker.kill()
+    status, out, err = child.finish(timeout=180)
+    assert status == 0, err
+    assert re.search(r"^A worker stopped \(\S+\) while painting frames \d+-\d+", out,
+                     re.M), out
+    _, decoded = decoded_frames(output)
+    assert len(decoded) == FIRST_SHOT + SECOND_SHOT
+
+
+@pytest.mark.slow
+def test_ctrl_c_writes_the_video_of_the_frames_done_and_exits_130(cut_clip, tmp_path):
+    output = tmp_path / "stopped.mp4"
+    child = clip_child(cut_clip, output, "--workers", "1")  # one chunk at a time
+    child.read_until(r"Frames 1-4 \(shot", timeout=120)
+    child.send_signal(signal.SIGINT)
+    status, out, err = child.finish(timeout=60)
+    assert status == 130, err
+    folder, _ = sv.side_paths(output)
+    finished = sv.index_of_first_missing(folder, FIRST_SHOT + SECOND_SHOT)
+    assert finished >= 2  # frames 1 and 2 (3 and 4 wait for their fade)
+    assert err.strip().splitlines()[-1].startswith(
+        f"Interrupted: the video of frames 1 to {finished} is in {output}")
+    _, decoded = decoded_frames(output)
+    assert len(decoded) == finished
+    assert not [p for p in psutil.process_iter(["cmdline"])
+                if str(output) in " ".join(p.info["cmdline"] or [])], "still running"
+
+
+# --- 5. options -----------------------------------------------------------------------------
 @pytest.mark.parametrize("options, words", [
     (["--chunk", "8"], ["--chunk", "--workers"]),
     (["--overlap", "2"], ["--overlap", "--workers"]),
