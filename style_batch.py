@@ -141,7 +141,7 @@ def batch_settings(args):
     del loss["style_blend"], loss["style_masks"]  # a batch paints each picture in one style
     settings = {**loss, **{name: getattr(args, name) for name in (
         "scales", "iterations", "init", "seed", "restarts", "preserve_color", "style_scale",
-        "weights", "quick")}}
+        "weights", "quick", "tile", "tile_overlap")}}
     return json.loads(json.dumps(settings))  # as it will read back: lists, not tuples
 
 
@@ -301,7 +301,7 @@ def plan(args):
     init = st.read_start(args.init)
     for image in photo_images.values():
         st.check_size(image, args.scales, batch=1 if args.fast else 3,
-                      style_scale=args.style_scale)
+                      style_scale=args.style_scale, tile=args.tile)
     inputs = [*photos.values(), *styles.values()] + ([] if isinstance(init, str)
                                                      else [args.init])
     check_folder(args.output, inputs)

@@ -51,6 +51,7 @@ from PIL import Image
 from scipy.optimize import fmin_l_bfgs_b
 
 from colours import COLOR_MODES, RGB_TO_YIQ, color_inputs, color_result
+import tiles  # posters: a stage too large for memory, painted in tiles (section 8)
 
 with cli.quiet_native_stderr():  # TensorFlow writes notices about GPUs straight to the terminal
     import tensorflow as tf
@@ -527,6 +528,11 @@ def starting_image(init, content, styles, shape, seed):
 # ---------------------------------------------------------------------------------------------
 # 8. Painting a picture, from code: stage by stage, with a word after every iteration
 # ---------------------------------------------------------------------------------------------
+# Posters (--tile): neighbouring tiles share 64 px, two of block5's 32 px cells, so that the
+# blend between them is wider than anything VGG16 sees as one feature.
+TILE_OVERLAP = 64
+
+
 @dataclass(frozen=True)
 class PaintSettings:
     """How a picture is painted: the path, not the loss. `sizes` (longer sides, growing) are
@@ -545,6 +551,8 @@ class PaintSettings:
     keep_detail: bool = False     # each stage after the first starts from the last one's
                                   # picture enlarged *plus the photo's finer detail*
     bounded: bool = False         # every pixel kept within 0 to 255 (pixel_bounds)
+    tile: int = None              # a stage longer than this is painted in tiles of this size
+    tile_overlap: int = TILE_OVERLAP  # ... overlapping by at least this many pixels (tiles.py)
 
 
 # --quick: the recipe that reaches the tutorial's picture soonest, found by measuring the
@@ -610,6 +618,9 @@ class Watcher:
     def stage_started(self, stage, loss):
         """Its first evaluation, from the start (stage 0) or the previous stage's picture."""
 
+    def tile_started(self, index, count, tile, loss):
+        """In a tiled stage, instead: tile `index` of `count` (a tiles.Tile), its first loss."""
+
     def iteration_done(self, iteration):
         """After every iteration: an Iteration."""
 
@@ -667,6 +678,7 @@ class Painter:
         """Paint `photo` (RGB) in the style of `paintings` (RGB): a Painting."""
         self.watcher = watcher or Watcher()
         self.photo = photo
+        self.canvas = None  # a tiled stage's whole picture (tiles.Canvas)
         self.result = Painting()
         content, styles = color_inputs(photo, paintings, self.how.preserve_color)
         use_graph_mode()
@@ -688,13 +700,23 @@ class Painter:
             x = enlarged(self.result.painted, content, shape, self.how.keep_detail)
         self.watcher.stage_begins(stage, shape, self.iterations)
         self.stop_if_asked()
-        graph = self.build_graph(shape, content, styles)
+        self.result.stage_starts.append(len(self.result.history))
+        if self.how.tile and max(shape) > self.how.tile:
+            self.paint_tiles(shape, content, styles, x)
+        else:
+            self.canvas = None
+            self.optimise(self.build_graph(shape, content, styles), shape, x)
+
+    def optimise(self, graph, shape, x):
+        """One L-BFGS run from `x` through `graph`: a stage's, or one tile's of it."""
         self.stop_if_asked()
         self.evaluator = Evaluator(graph.f_outputs, shape, graph.parts, self.evaluated)
-        self.result.stage_starts.append(len(self.result.history))
         try:
             self.last_loss = self.evaluator.loss(x.ravel())  # the start's, for PaintSettings.flat
-            self.watcher.stage_started(stage, self.last_loss)
+            if self.canvas is None:
+                self.watcher.stage_started(self.stage, self.last_loss)
+            else:
+                self.watcher.tile_started(*self.tile, self.last_loss)
             optimize = optimize_restarted if self.how.restarts else optimize_continuous
             optimize(self.evaluator, x, self.iterations, self.iteration_done,
                      pixel_bounds(shape) if self.how.bounded else None)
@@ -703,12 +725,36 @@ class Painter:
         finally:
             self.keep_best()
 
-    def build_graph(self, shape, content, styles):
-        """A fresh graph for a stage at `shape` (the studio overrides this to reuse one)."""
+    def paint_tiles(self, shape, content, styles, x):
+        """A stage too large to paint whole, in overlapping tiles (tiles.py) one after another,
+        each one L-BFGS run through the same loss from the picture so far: the stages before
+        fixed the composition, the tiles refine the brushwork. The photo's features are each
+        tile's own; the paintings' Gram matrices are the whole picture's (build_graph's
+        `whole`), so every tile aims at the same style and neighbours do not drift apart."""
+        grid = tiles.tile_grid(shape, self.how.tile, self.how.tile_overlap)
+        self.canvas = tiles.Canvas(x[0], grid)
+        photo, graph = resize(content, shape), None
+        for index, tile in enumerate(grid):
+            tile_shape, crop = (tile.height, tile.width), photo[tile.region]
+            if graph is None or self.loss.style_masks:  # masks are part of the graph
+                graph = self.build_graph(tile_shape, crop, styles, whole=shape,
+                                         region=tile.region)
+            else:  # tiles are all of one size: a new photo for the same graph
+                graph.set_content(preprocess(crop, tile_shape))
+            self.tile = (index, len(grid), tile)
+            self.optimise(graph, tile_shape, self.canvas.start_of(index)[np.newaxis])
+            self.canvas.add(index, self.evaluator.best_x.reshape(tile_shape + (3,)))
+            self.keep_best()
+
+    def build_graph(self, shape, content, styles, whole=None, region=None):
+        """A fresh graph for a stage at `shape` (the studio overrides this to reuse one), or
+        for a tile of `shape` at `region` of a stage at `whole`: the paintings at the whole
+        picture's scale, the masks cut to the tile."""
         K.clear_session()  # the previous stage's graph, whose sizes no longer fit
-        style_shape = tuple(max(1, round(side * self.how.style_scale)) for side in shape)
-        masks = self.loss.style_masks and tuple(resize_mask(m, shape)
-                                                for m in self.loss.style_masks)
+        whole = whole or shape
+        style_shape = tuple(max(1, round(side * self.how.style_scale)) for side in whole)
+        masks = self.loss.style_masks and tuple(
+            resize_mask(m, whole)[region or np.s_[:, :]] for m in self.loss.style_masks)
         return build_loss_and_grads(preprocess(content, shape),
                                     [preprocess(style, style_shape) for style in styles],
                                     self.weights_path, replace(self.loss, style_masks=masks))
@@ -724,11 +770,13 @@ class Painter:
             raise Stopped
 
     def keep_best(self):
-        """The stage's best picture so far into the result (as painted, and as shown)."""
+        """The stage's best picture so far into the result (as painted, and as shown); in a
+        tiled stage, the whole picture with its finished tiles, never one being painted."""
         evaluator = self.evaluator
         if evaluator.best_x is None:
             return
-        painted = deprocess(evaluator.best_x, self.shape)
+        painted = deprocess(evaluator.best_x if self.canvas is None else self.canvas.picture(),
+                            self.shape)
         self.result.painted = painted
         self.result.picture = color_result(painted, resize(self.photo, self.shape),
                                            self.how.preserve_color)
@@ -793,19 +841,21 @@ def activation_bytes(shape, batch):
     return total * (2.5 if batch == 1 else 4 * batch)
 
 
-def check_size(content, sizes, batch, style_scale=1.0):
+def check_size(content, sizes, batch, style_scale=1.0, tile=None):
     """Refuse sizes that VGG16 cannot use or memory cannot hold, naming one that works.
 
     `sizes` are the stages' longer sides (one for a plain run): the smallest must give VGG16
-    32 pixels across, the largest must fit in memory.
+    32 pixels across, the largest must fit in memory, or with `tile` (--tile) its largest
+    tile must (and the paintings' one pass at its whole size).
     """
     flag = "--size" if len(sizes) == 1 else "--scales"
     free = cli.available_memory() - 1.5e9  # TensorFlow itself and VGG16's weights
 
-    def needed(size):  # the result's evaluations, or the paintings' one pass if larger
+    def needed(size, tile=tile):  # the result's evaluations, or the paintings' one pass
         shape = result_shape(content, size)
         style_shape = [max(1, round(side * style_scale)) for side in shape]
-        return max(activation_bytes(shape, batch), activation_bytes(style_shape, 1) // 2)
+        painted = shape if tile is None else [min(side, tile) for side in shape]
+        return max(activation_bytes(painted, batch), activation_bytes(style_shape, 1) // 2)
 
     shape = result_shape(content, sizes[0])
     if min(shape) < 32:
@@ -826,6 +876,14 @@ def check_size(content, sizes, batch, style_scale=1.0):
                             "the (first) size")
     if needed(sizes[-1]) <= free:
         return
+    if tile is not None and needed(sizes[-1], tile=32) <= free:
+        fits = tile
+        while fits > 32 and needed(sizes[-1], tile=fits) > free:
+            fits = int(fits * 0.95)
+        raise cli.UserError(f"--tile {tile}: a tile of {sizes[-1]} px needs about "
+                            f"{needed(sizes[-1]) / 1e9:.0f} GB of memory, "
+                            f"{max(free, 0) / 1e9:.1f} GB is free; the largest tile that fits "
+                            f"is about {fits}")
     fits = sizes[-1]
     while fits > 32 and needed(fits) > free:
         fits = int(fits * 0.95)
@@ -987,6 +1045,14 @@ def add_ladder_options(run):
                           "forgets what L-BFGS has learnt each time; the default, one "
                           "continuous run, reaches the lower loss in the same number of "
                           "evaluations")
+    run.add_argument("--tile", type=cli.whole_number(32, " (VGG16 halves it five times)",
+                                                     maximum=100_000), metavar="N",
+                     help="paint any stage longer than N px in overlapping tiles of at most "
+                          "N px, one after another, so that memory holds one tile, not the "
+                          "picture: a poster larger than memory. Each tile aims at the whole "
+                          "picture's style; the tiles are blended where they overlap")
+    run.add_argument("--tile-overlap", type=cli.whole_number(0, maximum=100_000), metavar="N",
+                     help=f"how many pixels neighbouring tiles share (default: {TILE_OVERLAP})")
     run.add_argument("--quick", action="store_true",
                      help="the tutorial's picture sooner (see the README's Speed section): "
                           "start from the photo (unless --init says otherwise), keep every "
@@ -1003,6 +1069,7 @@ def check_still_options(parser, args):
     """The stills' own options, taken together (after parsing)."""
     check_quick(parser, args)
     check_ladder(parser, args)
+    check_tiles(parser, args)
     if args.style_scale != 1 and not args.fast:
         parser.error("--style-scale: needs --fast (the tutorial's graph sends the paintings "
                      "through VGG16 in one batch with the result, so they must be its size)")
@@ -1044,10 +1111,27 @@ def check_ladder(parser, args):
                      f"{cli.plural(len(args.scales), 'size')}; give one, or one per size")
 
 
+def check_tiles(parser, args):
+    """--tile and --tile-overlap."""
+    if args.tile is None:
+        if args.tile_overlap is not None:
+            parser.error("--tile-overlap: only with --tile")
+        return
+    args.tile_overlap = TILE_OVERLAP if args.tile_overlap is None else args.tile_overlap
+    if args.tile_overlap >= args.tile:
+        parser.error(f"--tile-overlap {args.tile_overlap}: must be less than --tile "
+                     f"({args.tile})")
+    if not args.fast:
+        parser.error("--tile: needs --fast (the tutorial's graph sends the paintings through "
+                     "VGG16 in one batch with the result, so they would be a tile's size, "
+                     "not the whole picture's)")
+
+
 def paint_settings(args, init):
     """The PaintSettings of the stills' options; `init` as read (a mode, or an image)."""
     how = PaintSettings(tuple(args.scales), tuple(args.iterations), init, args.seed,
-                        args.restarts, args.preserve_color, args.style_scale)
+                        args.restarts, args.preserve_color, args.style_scale,
+                        tile=args.tile, tile_overlap=args.tile_overlap or TILE_OVERLAP)
     return quick_recipe(args.size, how) if args.quick else how
 
 
@@ -1150,6 +1234,12 @@ def describe_run(args, shapes):
         options.append("each painting where its mask is white")
     if args.style_scale != 1:
         options.append(f"paintings at {args.style_scale:g}x the picture's size")
+    tiled = [shape for shape in shapes if args.tile and max(shape) > args.tile]
+    if tiled:
+        count = len(tiles.tile_grid(tiled[-1], args.tile, args.tile_overlap))
+        options.append(f"{'the stages above' if len(tiled) < len(shapes) else 'in'} "
+                       f"{args.tile} px in tiles overlapping by {args.tile_overlap} px "
+                       f"({count} at the last size)")
     if args.quick:
         length = (f"--quick: up to {cli.plural(QUICK_ITERATIONS, 'iteration')} of "
                   f"{EVALS_PER_ITERATION} evaluations"
@@ -1194,6 +1284,11 @@ class StillRun(Watcher):
     def stage_started(self, stage, loss):
         cli.say(f"Start: loss {loss:.4g} ({self.args.init})" if stage == 0
                 else f"Stage start: loss {loss:.4g} (resized)")
+        self.last = time.time()
+
+    def tile_started(self, index, count, tile, loss):
+        cli.say(f"Tile {index + 1}/{count} ({tile.width}x{tile.height} px at x {tile.left}, "
+                f"y {tile.top}): start loss {loss:.4g}")
         self.last = time.time()
 
     def iteration_done(self, iteration):
@@ -1249,7 +1344,7 @@ def run(args, stop):
         check_masks_reach_every_layer(masks, args.style_masks, args, photo)
     init = read_start(args.init)
     content, styles = color_inputs(photo, paintings, args.preserve_color)
-    check_size(content, args.scales, batch=1 if args.fast else 2 + len(styles),
+    check_size(content, args.scales, batch=1 if args.fast else 2 + len(styles), tile=args.tile,
                style_scale=args.style_scale)
     for image, path in zip([photo, *paintings], [args.content, *args.styles]):
         warn_if_small(image, path)

@@ -108,3 +108,41 @@ def join(pieces, tiles, shape):
     for piece, tile, weights in zip(pieces, tiles, blend_weights(tiles, shape)):
         picture[tile.region] += piece * weights.reshape(weights.shape + (1,) * len(channels))
     return picture
+
+
+class Canvas:
+    """A tiled stage's whole picture while its tiles are painted one after another: the start
+    (the previous stage's picture enlarged) where no tile is finished yet, the finished tiles
+    blended where they are. Any array shaped (height, width, ...) works: the painter keeps it
+    preprocessed."""
+
+    def __init__(self, start, tiles):
+        self.start = np.asarray(start, dtype=np.float64)
+        self.tiles = tiles
+        self.weights = blend_weights(tiles, self.start.shape[:2])
+        self.sum = np.zeros_like(self.start)               # finished tiles x their weights
+        self.covered = np.zeros(self.start.shape[:2])      # and their weights' sum
+        self.finished = 0
+
+    def _spread(self, weights):
+        return weights.reshape(weights.shape + (1,) * (self.start.ndim - 2))
+
+    def start_of(self, index):
+        """Where tile `index` starts: the finished neighbours' pixels where they reach into it
+        (so that it carries on from them and they agree in the overlap), else the start."""
+        region = self.tiles[index].region
+        covered = self._spread(self.covered[region])
+        painted = self.sum[region] / np.maximum(covered, 1e-12)
+        return np.where(covered > 0, painted, self.start[region])
+
+    def add(self, index, piece):
+        """Tile `index` finished: `piece`, its painting, blended in."""
+        region, weights = self.tiles[index].region, self.weights[index]
+        self.sum[region] += piece * self._spread(weights)
+        self.covered[region] += weights
+        self.finished += 1
+
+    def picture(self):
+        """The whole picture now: finished tiles only, never one still being painted; once
+        every tile is in, the tiles joined (join)."""
+        return self.sum + self._spread(1.0 - self.covered) * self.start
