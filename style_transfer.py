@@ -1049,9 +1049,12 @@ def add_ladder_options(run):
     run.add_argument("--tile", type=cli.whole_number(32, " (VGG16 halves it five times)",
                                                      maximum=100_000), metavar="N",
                      help="paint any stage longer than N px in overlapping tiles of at most "
-                          "N px, one after another, so that memory holds one tile, not the "
-                          "picture: a poster larger than memory. Each tile aims at the whole "
-                          "picture's style; the tiles are blended where they overlap")
+                          "N px, one after another, so that memory holds one tile's "
+                          "evaluation, not the picture's: a poster larger than memory. Each "
+                          "tile aims at the whole picture's style; the tiles are blended where "
+                          "they overlap. For now its strokes come out smaller and busier than "
+                          "an untiled picture's (README: Posters): use it where the picture "
+                          "would not fit otherwise")
     run.add_argument("--tile-overlap", type=cli.whole_number(0, maximum=100_000), metavar="N",
                      help=f"how many pixels neighbouring tiles share (default: {TILE_OVERLAP})")
     run.add_argument("--quick", action="store_true",
