@@ -14,6 +14,7 @@ import argparse
 import logging
 import os
 import time
+from contextlib import contextmanager
 
 from tqdm import tqdm
 
@@ -92,6 +93,23 @@ def connect(args):
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                            dashboard_address=":0", scheduler_port=0)  # ports free now
     return Client(cluster), cluster
+
+
+@contextmanager
+def running(args, tasks):
+    """The cluster for a job of `tasks` tasks, reached or started here (connect), with a line
+    saying which; closed afterwards. Yields (the Client, whether the cluster is local)."""
+    client, local = connect(args)
+    try:
+        workers = len(client.processing())
+        cli.say(f"Cluster: {cli.plural(workers, 'worker')} "
+                f"({args.address or 'on this machine'}), {cli.plural(tasks, 'task')}"
+                + ("; waiting for a worker to join (Ctrl-C stops)" if not workers else ""))
+        yield client, local is not None
+    finally:
+        client.close()
+        if local is not None:
+            local.close()
 
 
 def set_up_worker(threads, gpu_each):

@@ -227,19 +227,11 @@ def submit(client, tasks, photos, styles):
 
 def paint_batch(args, tasks, images, batch, stop):
     """Start (or reach) the cluster, paint the tasks, close it."""
-    client, local = cluster.connect(args)
     try:
-        workers = len(client.processing())
-        cli.say(f"Cluster: {cli.plural(workers, 'worker')} "
-                f"({args.address or 'on this machine'}), {cli.plural(len(tasks), 'task')}"
-                + ("; waiting for a worker to join (Ctrl-C stops)" if not workers else ""))
-        cluster.watch(client, submit(client, tasks, *images), batch, stop,
-                      local=local is not None)
+        with cluster.running(args, len(tasks)) as (client, local):
+            cluster.watch(client, submit(client, tasks, *images), batch, stop, local)
     finally:
         batch.bar.close()
-        client.close()
-        if local is not None:
-            local.close()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -288,25 +288,18 @@ def paint_clip(args, work, stop):
                              st.loss_settings(args), args.weights, args.threads,
                              args.gpu_each)
     stop.check()
-    client, local = cluster.connect(args)
     try:
-        workers = len(client.processing())
-        cli.say(f"Cluster: {cli.plural(workers, 'worker')} "
-                f"({args.address or 'on this machine'}), {cli.plural(len(todo), 'task')}"
-                + ("; waiting for a worker to join (Ctrl-C stops)" if not workers else ""))
-        with warnings.catch_warnings():  # "large object in the graph": a span's frames, once
-            warnings.simplefilter("ignore")
-            styles = client.submit(list, work.styles, key="styles")
-            futures = {client.submit(paint_span, span, settings,
-                                     work.sources[span.first:span.end], styles,
-                                     key=f"{cluster.PAINT}{span.name}", priority=-number):
-                       span.name for number, span in enumerate(todo)}
-        cluster.watch(client, futures, job, stop, local=local is not None)
+        with cluster.running(args, len(todo)) as (client, local):
+            with warnings.catch_warnings():  # "large object in the graph": a span's frames
+                warnings.simplefilter("ignore")
+                styles = client.submit(list, work.styles, key="styles")
+                futures = {client.submit(paint_span, span, settings,
+                                         work.sources[span.first:span.end], styles,
+                                         key=f"{cluster.PAINT}{span.name}", priority=-number):
+                           span.name for number, span in enumerate(todo)}
+            cluster.watch(client, futures, job, stop, local)
     finally:
         job.bar.close()
-        client.close()
-        if local is not None:
-            local.close()
     if job.gave_up:
         return job.gave_up
     if job.failed:
