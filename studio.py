@@ -371,6 +371,7 @@ class Worker:
             job.update(state="stopped", note="stopped before it started")
         if running is not None:
             running.stop.set()
+            running.update()  # wake its Paint handler, which says "Stopping..."
         return bool(mine or running)
 
     def close(self, timeout=30):
@@ -563,11 +564,15 @@ class Studio:
 
     def follow(self, job, runs):
         seen, shown_iteration, shown_progress, last = -1, None, None, 0.0
+        told_stopping = False
         while True:
             seen = job.wait_for_change(seen, timeout=1.0)
             if job.finished:
                 yield self.finished(job, runs)
                 return
+            if job.stop.is_set() and not told_stopping:
+                told_stopping = True
+                yield {"message": message_html("Stopping...", "info")}
             progress = self.progress(job)
             if job.iteration is not shown_iteration:  # a new picture: show it at once
                 shown_iteration, shown_progress = job.iteration, progress
@@ -610,9 +615,13 @@ class Studio:
         return update
 
     def stop(self, session):
+        """The Stop button. While a job runs, its Paint handler alone writes the message
+        ("Stopping...", then "Stopped: ..."): two handlers writing it could arrive out of
+        order and leave "Stopping..." over the final word."""
         if not self.worker.stop(session):
             return message_html("Nothing to stop.", "info")
-        return message_html("Stopping...", "info")
+        import gradio as gr
+        return gr.update()
 
 
 def slots(paintings):
