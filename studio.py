@@ -302,10 +302,10 @@ class ReusingPainter(st.Painter):
         super().__init__(easel.weights_path, loss, how)
         self.easel = easel
 
-    def build_graph(self, shape, content, styles, whole=None, region=None):
-        if whole is not None:  # a tile's: built for it (Painter.paint_tiles reuses it)
+    def build_graph(self, shape, content, styles, whole=None):
+        if whole is not None:  # the tiles': built for them (Painter.paint_tiles reuses it)
             self.easel.kept = None
-            return super().build_graph(shape, content, styles, whole, region)
+            return super().build_graph(shape, content, styles, whole)
         key = (shape, self.loss, self.how.style_scale, fingerprint(styles))
         if self.easel.kept is not None and self.easel.kept[0] == key:
             graph = self.easel.kept[1]

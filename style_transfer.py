@@ -139,12 +139,14 @@ def deprocess(x, shape):
 # ---------------------------------------------------------------------------------------------
 # 3. The losses
 # ---------------------------------------------------------------------------------------------
-def content_loss(content, combination):
-    """Squared distance between the photo's and the result's features."""
-    return K.sum(K.square(combination - content))
+def content_loss(content, combination, share=None):
+    """Squared distance between the photo's and the result's features. (`share`: a tile's
+    part of each position, section 8; None for a whole picture.)"""
+    square = K.square(combination - content)
+    return K.sum(square if share is None else square * share)
 
 
-def gram_matrix(x, mask=None):
+def gram_matrix(x, mask=None, share=None):
     """Channel-by-channel correlations of one image's features, shape (channels, channels).
 
     Summing over positions throws away *where* things are and keeps *which features appear
@@ -156,15 +158,19 @@ def gram_matrix(x, mask=None):
     A mask (one weight per position, section 7) gives the Gram matrix of a region only:
     Gatys et al. 2017's spatial control. It is scaled to a mean square of 1, so a region's
     Gram matrix is on the scale of a whole picture's and an all-ones mask changes nothing.
+    A tile of a larger picture (section 8) counts each position by its `share` (a tensor of
+    one weight per position): the tile's part of the whole picture's Gram matrix.
     """
     features = K.reshape(x, (-1, K.int_shape(x)[-1]))  # (positions, channels)
     if mask is not None:
         weights = mask.reshape(-1, 1) / np.sqrt(np.mean(np.square(mask)))
         features = features * K.constant(weights)
+    if share is not None:
+        features = features * K.sqrt(K.reshape(share, (-1, 1)))
     return tf.linalg.matmul(features, features, transpose_a=True)
 
 
-def style_loss(style_gram, combination, height, width, mask=None):
+def style_loss(style_gram, combination, height, width, mask=None, share=None):
     """Squared distance between the painting's Gram matrix and the result's.
 
     The tutorial computed both Gram matrices here; we take the painting's ready-made, so the
@@ -174,17 +180,19 @@ def style_loss(style_gram, combination, height, width, mask=None):
     the image's 3 channels and pixel count for every layer. We keep it so the weights above
     mean what they meant in the video.
     """
-    C = gram_matrix(combination, mask)
+    C = gram_matrix(combination, mask, share)
     channels = 3
     size = height * width
     return K.sum(K.square(style_gram - C)) / (4.0 * (channels ** 2) * (size ** 2))
 
 
-def total_variation_loss(x, height, width):
+def total_variation_loss(x, height, width, share=None):
     """Penalise differences between neighbouring pixels, so the result is not speckled."""
     a = K.square(x[:, : height - 1, : width - 1, :] - x[:, 1:, : width - 1, :])
     b = K.square(x[:, : height - 1, : width - 1, :] - x[:, : height - 1, 1:, :])
-    return K.sum(K.pow(a + b, 1.25))
+    variation = K.pow(a + b, 1.25)
+    return K.sum(variation if share is None else variation * share[:, : height - 1,
+                                                                   : width - 1, :])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,6 +219,8 @@ class Features:
     combination: dict
     photo: object                  # the variable to set for another photo of the same size ...
     features_of: object = None     # ... through this function (fast path), or as it is
+    grams_of: object = None        # (fast path) [image, share] -> its weighted Gram matrices
+    tile: object = None            # a tile's part in a larger picture's loss (TileShares)
 
     def set_content(self, array):
         """Another photo of the same size (a video's next frame), without a new graph."""
@@ -251,18 +261,20 @@ def total_loss(features, settings, size_scale):
     count = len(features.style_grams)
     blend = normalise_blend(settings.style_blend or [1.0] * count)
     masks = settings.style_masks or [None] * count
+    tile = features.tile or TileShares((height, width), None, [None] * count)  # a whole picture
     parts = {"content": content_weight * content_loss(
-        features.content, features.combination[settings.content_layer])}
-    for i, (grams, share, mask) in enumerate(zip(features.style_grams, blend, masks)):
+        features.content, features.combination[settings.content_layer],
+        layer_share(tile.pixels, settings.content_layer))}
+    for i, (grams, part, mask) in enumerate(zip(features.style_grams, blend, masks)):
         sl = 0.0
         for name in settings.style_layers:
             layer_mask = None if mask is None else resize_mask(mask, layer_shape(mask.shape,
                                                                                  name))
-            sl = sl + style_loss(grams[name], features.combination[name], height, width,
-                                 layer_mask)
-        parts[f"style {i + 1}"] = share * (settings.style_weight / len(settings.style_layers)) * sl
+            sl = sl + style_loss(grams[name], features.combination[name], *tile.whole,
+                                 layer_mask, layer_share(tile.styles[i], name))
+        parts[f"style {i + 1}"] = part * (settings.style_weight / len(settings.style_layers)) * sl
     parts["total variation"] = tv_weight * total_variation_loss(features.combination_image,
-                                                                height, width)
+                                                                height, width, tile.pixels)
     return parts
 
 
@@ -279,17 +291,22 @@ class Graph:
 
 
 def build_loss_and_grads(content_array, style_arrays, weights_path, settings=LossSettings(),
-                         extra_loss=None, weights_size=SIZE):
+                         extra_loss=None, weights_size=SIZE, whole=None):
     """Build the graph of the loss and its gradient with respect to the result: a Graph.
 
     The weights mean what they mean for a picture `weights_size` pixels long (the tutorial's
     512), whatever this one's size (loss_weights_for_size). `extra_loss(features, size_scale)`,
     if given, returns more parts {name: tensor} to add to the loss: style_video.py adds its
-    temporal loss this way.
+    temporal loss this way. With `whole` (height, width), the photo is a tile of a picture
+    that size, and the graph its part of that picture's loss (tile_features, section 8).
     """
-    size_scale = weights_size / max(content_array.shape[1:3])
-    features = (fast_features if settings.fast else tutorial_features)(
-        content_array, style_arrays, weights_path, settings)
+    size_scale = weights_size / max(whole or content_array.shape[1:3])
+    if whole is not None:
+        features = tile_features(content_array, len(style_arrays), weights_path, settings,
+                                 whole)
+    else:
+        features = (fast_features if settings.fast else tutorial_features)(
+            content_array, style_arrays, weights_path, settings)
     parts = total_loss(features, settings, size_scale)
     if extra_loss is not None:
         parts.update(extra_loss(features, size_scale))
@@ -446,6 +463,10 @@ def fast_features(content_array, style_arrays, weights_path, settings):
     outputs = [K.cast(output, "float32") for output in Model(
         model.input, [model.get_layer(name).output for name in layers])(any_image)]
     features_of = K.function([any_image], [outputs[0]] + [gram_matrix(f) for f in outputs[1:]])
+    share = K.placeholder((1, None, None, 1))  # each pixel's part: a tile's (section 8)
+    grams_of = K.function([any_image, share], [
+        gram_matrix(f, share=layer_share(share, name))
+        for f, name in zip(outputs[1:], settings.style_layers)])
     content = K.zeros(K.int_shape(combination[settings.content_layer]))
     K.set_value(content, features_of([content_array])[0])
     style_grams = []
@@ -458,7 +479,7 @@ def fast_features(content_array, style_arrays, weights_path, settings):
                              / np.prod(layer_shape(array.shape[1:3], name)))
             for name, gram in zip(settings.style_layers, grams)})
     return Features(combination_image, content, style_grams, combination, photo=content,
-                    features_of=features_of)
+                    features_of=features_of, grams_of=grams_of)
 
 
 def normalise_blend(weights):
@@ -618,8 +639,8 @@ class Watcher:
     def stage_started(self, stage, loss):
         """Its first evaluation, from the start (stage 0) or the previous stage's picture."""
 
-    def tile_started(self, index, count, tile, loss):
-        """In a tiled stage, instead: tile `index` of `count` (a tiles.Tile), its first loss."""
+    def tile_started(self, visit, loss):
+        """In a tiled stage, instead: which tile it paints now (a TileVisit), its first loss."""
 
     def iteration_done(self, iteration):
         """After every iteration: an Iteration."""
@@ -663,6 +684,121 @@ class Painting:
     painted: np.ndarray = None    # the picture as painted, before --preserve-color's swap
     stopped: bool = False
     failure: str = None
+
+
+@dataclass
+class TileVisit:
+    """Which tile a tiled stage paints now: tile `index` of `count` (`tile`, a tiles.Tile),
+    in sweep `sweep` of `sweeps` over them all."""
+    index: int
+    count: int
+    tile: object
+    sweep: int
+    sweeps: int
+
+
+@dataclass
+class TileShares:
+    """A tile's part in a larger picture's loss: `pixels`, the tile's blend weights
+    (1, h, w, 1), weigh its content and total variation losses; `styles`, one per painting,
+    the same times the painting's mask, weigh its Gram matrices. Variables, which WholeStyle
+    sets before each tile. `whole` (height, width) is the picture's size: the style loss is
+    normalised by it, as the whole picture's is."""
+    whole: tuple
+    pixels: object
+    styles: list
+
+
+def layer_share(share, layer):
+    """Each pixel's share (1, h, w, 1) at a VGG16 layer's size: averaged over 2x2 blocks at
+    each pooling up to that layer, as VGG16 pools its features (rounding down)."""
+    if share is None:
+        return None
+    for name in VGG16_LAYERS[: VGG16_LAYERS.index(layer) + 1]:
+        if name.endswith("pool"):
+            share = K.pool2d(share, (2, 2), strides=(2, 2), pool_mode="avg")
+    return share
+
+
+def tile_features(content_array, paintings, weights_path, settings, whole):
+    """The fast path's features for a tile of a picture of `whole` (height, width) size, with
+    `paintings` paintings: their Gram targets and the tile's shares are variables, set for
+    each tile by WholeStyle, so that one graph serves every tile."""
+    features = fast_features(content_array, [], weights_path, settings)
+    channels = vgg16_channels()
+    features.style_grams = [{name: K.variable(np.zeros((channels[name],) * 2, np.float32))
+                             for name in settings.style_layers} for _ in range(paintings)]
+    ones = np.ones((1, *content_array.shape[1:3], 1), np.float32)
+    features.tile = TileShares(whole, K.variable(ones),
+                               [K.variable(ones) for _ in range(paintings)])
+    return features
+
+
+class WholeStyle:
+    """A tiled stage's style loss: the whole picture's, not each tile's own.
+
+    A Gram matrix is a sum over positions, and the tiles' blend weights sum to one at every
+    pixel, so the whole picture's Gram matrix is the sum of the tiles', each position counted
+    by its share. While one tile is painted the others are held as they are on the canvas:
+    its target is the painting's Gram matrix less the others' shares, and matching it matches
+    the whole picture's. (A tile matching the painting by itself gets smaller, busier brush
+    marks than the whole picture would.) The paintings' Gram matrices are summed the same way,
+    in pieces of a tile's size, so no pass through VGG16 is larger than a tile."""
+
+    def __init__(self, features, grid, shape, paintings, masks, how):
+        self.features, self.grid = features, grid
+        self.weights = tiles.blend_weights(grid, shape)
+        # A mask counts each pixel by its square (gram_matrix), scaled to a mean of 1.
+        masks = [None if m is None else np.square(resize_mask(m, shape))
+                 for m in masks or [None] * len(paintings)]
+        self.masks = [None if m is None else m / np.mean(m) for m in masks]
+        self.targets = []
+        for painting in paintings:
+            pieces = tiles.tile_grid(painting.shape[1:3], how.tile, how.tile_overlap)
+            parts = [self.grams_of(painting[0][piece.region], weights) for piece, weights in
+                     zip(pieces, tiles.blend_weights(pieces, painting.shape[1:3]))]
+            # A painting of another size (--style-scale): scaled to the picture's positions.
+            self.targets.append({
+                name: sum(part[name] for part in parts) * np.prod(layer_shape(shape, name))
+                / np.prod(layer_shape(painting.shape[1:3], name)) for name in parts[0]})
+        self.grams = [None] * len(grid)
+
+    def grams_of(self, pixels, share):
+        """{layer: Gram matrix} of preprocessed `pixels` (h, w, 3), weighted by `share`."""
+        grams = self.features.grams_of([pixels[np.newaxis], share[np.newaxis, :, :, np.newaxis]])
+        return dict(zip(self.features.style_grams[0], (g.astype(np.float64) for g in grams)))
+
+    def shares(self, index):
+        """Tile `index`'s share of each pixel, for each painting (its mask's part in it)."""
+        weights, region = self.weights[index], self.grid[index].region
+        return [weights if mask is None else weights * mask[region] for mask in self.masks]
+
+    def measure(self, index, picture):
+        """Tile `index`'s Gram matrices on `picture` (the whole, preprocessed), per painting."""
+        pixels, shares = picture[self.grid[index].region], self.shares(index)
+        self.grams[index] = [self.grams_of(pixels, share) for share in shares]
+
+    def aim_at(self, index, picture):
+        """Set the graph up for tile `index`: its shares, and targets that make its Gram
+        matrices plus the other tiles' (as on `picture`) the paintings'."""
+        for other in range(len(self.grid)):
+            if self.grams[other] is None:
+                self.measure(other, picture)
+        shares = self.shares(index)
+        K.set_value(self.features.tile.pixels, self.weights[index][np.newaxis, :, :, np.newaxis])
+        for i, (target, share) in enumerate(zip(self.targets, shares)):
+            K.set_value(self.features.tile.styles[i], share[np.newaxis, :, :, np.newaxis])
+            for name, variable in self.features.style_grams[i].items():
+                rest = sum(grams[i][name] for other, grams in enumerate(self.grams)
+                           if other != index)
+                K.set_value(variable, target[name] - rest)
+
+    def painted(self, index, picture):
+        """Tile `index` is finished and blended into `picture`: measure it and its neighbours
+        (whose overlaps with it changed) again."""
+        for other, tile in enumerate(self.grid):
+            if tiles.overlap(tile, self.grid[index]):
+                self.measure(other, picture)
 
 
 class Painter:
@@ -717,7 +853,7 @@ class Painter:
             if self.canvas is None:
                 self.watcher.stage_started(self.stage, self.last_loss)
             else:
-                self.watcher.tile_started(*self.tile, self.last_loss)
+                self.watcher.tile_started(self.visit, self.last_loss)
             optimize = optimize_restarted if self.how.restarts else optimize_continuous
             optimize(self.evaluator, x, self.iterations, self.iteration_done,
                      pixel_bounds(shape) if self.how.bounded else None)
@@ -727,38 +863,48 @@ class Painter:
             self.keep_best()
 
     def paint_tiles(self, shape, content, styles, x):
-        """A stage too large to paint whole, in overlapping tiles (tiles.py) one after another,
-        each one L-BFGS run through the same loss from the picture so far: the stages before
-        fixed the composition, the tiles refine the brushwork. The photo's features are each
-        tile's own; the paintings' Gram matrices are the whole picture's (build_graph's
-        `whole`), so every tile aims at the same style and neighbours do not drift apart."""
+        """A stage too large to paint whole, in overlapping tiles (tiles.py), each an L-BFGS
+        run through its part of the whole picture's loss from the picture so far: the stages
+        before fixed the composition, the tiles refine the brushwork. The photo's features are
+        each tile's own; the style loss is the whole picture's (WholeStyle), so neighbours do
+        not drift apart. The stage's iterations are sweeps over the tiles, one iteration per
+        tile each: a tile painted once and for all would make up for the tiles not yet painted
+        (still the enlarged picture, blurred), and the first ones would get the busiest marks."""
         grid = tiles.tile_grid(shape, self.how.tile, self.how.tile_overlap)
         self.canvas = tiles.Canvas(x[0], grid)
-        photo, graph = resize(content, shape), None
-        for index, tile in enumerate(grid):
-            tile_shape, crop = (tile.height, tile.width), photo[tile.region]
-            if graph is None or self.loss.style_masks:  # masks are part of the graph
-                graph = self.build_graph(tile_shape, crop, styles, whole=shape,
-                                         region=tile.region)
-            else:  # tiles are all of one size: a new photo for the same graph
-                graph.set_content(preprocess(crop, tile_shape))
-            self.tile = (index, len(grid), tile)
+        photo = resize(content, shape)
+        tile_shape = (grid[0].height, grid[0].width)  # every tile is one size: one graph
+        graph = self.build_graph(tile_shape, photo[grid[0].region], styles, whole=shape)
+        style = WholeStyle(graph.features, grid, shape, [preprocess(s, self.style_shape(shape))
+                                                         for s in styles],
+                           self.loss.style_masks, self.how)
+        sweeps, self.iterations = self.iterations, 1
+        for visit in range(sweeps * len(grid)):
+            index = visit % len(grid)
+            tile = grid[index]
+            graph.set_content(preprocess(photo[tile.region], tile_shape))
+            style.aim_at(index, self.canvas.picture())
+            self.visit = TileVisit(index, len(grid), tile, visit // len(grid) + 1, sweeps)
             self.optimise(graph, tile_shape, self.canvas.start_of(index)[np.newaxis])
             self.canvas.add(index, self.evaluator.best_x.reshape(tile_shape + (3,)))
+            style.painted(index, self.canvas.picture())
             self.keep_best()
 
-    def build_graph(self, shape, content, styles, whole=None, region=None):
+    def build_graph(self, shape, content, styles, whole=None):
         """A fresh graph for a stage at `shape` (the studio overrides this to reuse one), or
-        for a tile of `shape` at `region` of a stage at `whole`: the paintings at the whole
-        picture's scale, the masks cut to the tile."""
+        for the tiles of `shape` of a stage at `whole` (its paintings and masks are
+        WholeStyle's)."""
         K.clear_session()  # the previous stage's graph, whose sizes no longer fit
-        whole = whole or shape
-        style_shape = tuple(max(1, round(side * self.how.style_scale)) for side in whole)
-        masks = self.loss.style_masks and tuple(
-            resize_mask(m, whole)[region or np.s_[:, :]] for m in self.loss.style_masks)
+        if whole is not None:
+            return build_loss_and_grads(preprocess(content, shape), styles, self.weights_path,
+                                        replace(self.loss, style_masks=None), whole=whole)
         return build_loss_and_grads(preprocess(content, shape),
-                                    [preprocess(style, style_shape) for style in styles],
-                                    self.weights_path, replace(self.loss, style_masks=masks))
+                                    [preprocess(style, self.style_shape(shape))
+                                     for style in styles], self.weights_path, self.loss)
+
+    def style_shape(self, shape):
+        """The paintings' size for a picture of `shape`: --style-scale times it."""
+        return tuple(max(1, round(side * self.how.style_scale)) for side in shape)
 
     def evaluated(self, evaluator):
         """The Evaluator's hook: record the evaluation, tell the watcher, stop if asked."""
@@ -847,7 +993,7 @@ def check_size(content, sizes, batch, style_scale=1.0, tile=None):
 
     `sizes` are the stages' longer sides (one for a plain run): the smallest must give VGG16
     32 pixels across, the largest must fit in memory, or with `tile` (--tile) its largest
-    tile must (and the paintings' one pass at its whole size).
+    tile must (the paintings go through VGG16 in pieces of a tile too: WholeStyle).
     """
     flag = "--size" if len(sizes) == 1 else "--scales"
     free = cli.available_memory() - 1.5e9  # TensorFlow itself and VGG16's weights
@@ -855,8 +1001,9 @@ def check_size(content, sizes, batch, style_scale=1.0, tile=None):
     def needed(size, tile=tile):  # the result's evaluations, or the paintings' one pass
         shape = result_shape(content, size)
         style_shape = [max(1, round(side * style_scale)) for side in shape]
-        painted = shape if tile is None else [min(side, tile) for side in shape]
-        return max(activation_bytes(painted, batch), activation_bytes(style_shape, 1) // 2)
+        if tile is not None:
+            shape, style_shape = ([min(side, tile) for side in s] for s in (shape, style_shape))
+        return max(activation_bytes(shape, batch), activation_bytes(style_shape, 1) // 2)
 
     shape = result_shape(content, sizes[0])
     if min(shape) < 32:
@@ -1261,6 +1408,14 @@ def describe_run(args, shapes):
             f"{', '.join(options)}: {length}")
 
 
+GIF_SIDE = 1024  # the animation's longer side at most: a poster's would be hundreds of MB
+
+
+def gif_frame(picture):
+    """A picture for the animation: at most GIF_SIDE pixels long."""
+    return resize(picture, result_shape(picture, min(GIF_SIDE, max(picture.shape[:2]))))
+
+
 class StillRun(Watcher):
     """The command line's watcher: a line per iteration, and every iteration's picture saved
     (to OUTPUT and OUTPUT_iterations/), so that a stop at any moment keeps the best so far."""
@@ -1270,7 +1425,7 @@ class StillRun(Watcher):
         self.output = Path(args.output)
         self.sheet, self.gif, self.plot, self.steps = extra_paths(self.output)
         self.labels = cli.loss_labels(args.styles)
-        self.frames = []      # the picture after each iteration, for the GIF
+        self.frames = []      # the picture after each iteration, for the GIF (gif_frame)
         self.saved = 0        # how many of them are in OUTPUT_iterations/
         self.complete = {}    # the files written in full so far: {path: what it holds}
         self.last = time.time()
@@ -1290,13 +1445,15 @@ class StillRun(Watcher):
                 else f"Stage start: loss {loss:.4g} (resized)")
         self.last = time.time()
 
-    def tile_started(self, index, count, tile, loss):
-        cli.say(f"Tile {index + 1}/{count} ({tile.width}x{tile.height} px at x {tile.left}, "
-                f"y {tile.top}): start loss {loss:.4g}")
+    def tile_started(self, visit, loss):
+        tile = visit.tile
+        cli.say(f"Tile {visit.index + 1}/{visit.count}, sweep {visit.sweep}/{visit.sweeps} "
+                f"({tile.width}x{tile.height} px at x {tile.left}, y {tile.top}): start loss "
+                f"{loss:.4g}")
         self.last = time.time()
 
     def iteration_done(self, iteration):
-        self.frames.append(iteration.picture)
+        self.frames.append(gif_frame(iteration.picture))
         self.saved += 1
         cli.save_image(self.steps / f"iteration_{self.saved:03d}.png", iteration.picture)
         self.complete[self.steps] = f"the pictures of iterations 1 to {self.saved}"
@@ -1320,7 +1477,7 @@ class StillRun(Watcher):
             if not old.stem[10:].isdigit() or int(old.stem[10:]) > self.saved:
                 old.unlink(missing_ok=True)
         if (painting.stopped or painting.failure) and painting.picture is not None:
-            self.frames.append(painting.picture)
+            self.frames.append(gif_frame(painting.picture))
             self.save(self.output, painting.picture, "the best picture so far")
         if self.args.no_extras or not self.frames:
             return

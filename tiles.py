@@ -48,6 +48,12 @@ def tile_grid(shape, tile, overlap):
             for top in starts(height, tile, overlap) for left in starts(width, tile, overlap)]
 
 
+def overlap(a, b):
+    """Whether tiles `a` and `b` share a pixel (a tile overlaps itself)."""
+    return (min(a.top + a.height, b.top + b.height) > max(a.top, b.top)
+            and min(a.left + a.width, b.left + b.width) > max(a.left, b.left))
+
+
 def ramp(length, before, after):
     """One side's weights for a tile `length` long that overlaps its neighbours by `before`
     pixels at its start and `after` at its end: rising from near 0 to 1 across each overlap
@@ -122,7 +128,7 @@ class Canvas:
         self.weights = blend_weights(tiles, self.start.shape[:2])
         self.sum = np.zeros_like(self.start)               # finished tiles x their weights
         self.covered = np.zeros(self.start.shape[:2])      # and their weights' sum
-        self.finished = 0
+        self.pieces = [None] * len(tiles)                  # each tile's painting, once done
 
     def _spread(self, weights):
         return weights.reshape(weights.shape + (1,) * (self.start.ndim - 2))
@@ -136,11 +142,15 @@ class Canvas:
         return np.where(covered > 0, painted, self.start[region])
 
     def add(self, index, piece):
-        """Tile `index` finished: `piece`, its painting, blended in."""
-        region, weights = self.tiles[index].region, self.weights[index]
-        self.sum[region] += piece * self._spread(weights)
-        self.covered[region] += weights
-        self.finished += 1
+        """Tile `index` finished: `piece`, its painting, blended in (in place of the one it
+        had, if it was painted before)."""
+        region, weights = self.tiles[index].region, self._spread(self.weights[index])
+        if self.pieces[index] is None:
+            self.covered[region] += self.weights[index]
+        else:
+            self.sum[region] -= self.pieces[index] * weights
+        self.pieces[index] = np.array(piece, dtype=np.float64)
+        self.sum[region] += self.pieces[index] * weights
 
     def picture(self):
         """The whole picture now: finished tiles only, never one still being painted; once

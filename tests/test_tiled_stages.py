@@ -1,5 +1,5 @@
-"""Tiled stages (--tile, Painter.paint_tiles): each tile aims at the whole picture's Gram
-matrices (checked against numpy on VGG16's features), a tiny tiled run gives a valid picture
+"""Tiled stages (--tile, Painter.paint_tiles): each tile's style loss is the whole picture's
+(checked against numpy on VGG16's features), a tiny tiled run gives a valid picture
 whose loss falls, a stop keeps only whole tiles, and bad tile options are usage errors. The
 tiles' geometry is tests/test_tiles.py's."""
 import numpy as np
@@ -22,43 +22,69 @@ def features(image, layers, weights_path):
     return [f[0].reshape(-1, f.shape[-1]).astype(np.float64) for f in fetch([image])]
 
 
-def test_a_tiles_style_loss_uses_the_whole_pictures_gram_matrices(weights_path, fresh_graph):
+def pooled(weights, times):
+    """Per-pixel weights at a layer `times` poolings down: 2x2 means, rounding down (numpy)."""
+    for _ in range(times):
+        h, w = weights.shape[0] // 2 * 2, weights.shape[1] // 2 * 2
+        weights = weights[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+    return weights.reshape(-1, 1)
+
+
+def weighted_grams(image, weights, weights_path):
+    """Each LAYERS' Gram matrix of a preprocessed image, each position counted by `weights`
+    (pixel weights, pooled to the layer: block1 none, block2 once)."""
+    return [f.T @ (f * pooled(weights, times)) for times, f in
+            enumerate(features(image, LAYERS, weights_path))]
+
+
+def test_a_tiles_style_loss_is_the_whole_pictures(weights_path, fresh_graph):
+    """The tile's style loss, checked in numpy: its blend-weighted Gram matrices plus the
+    other tile's (as on the canvas), against the painting's, summed the same way in pieces,
+    normalised by the whole picture's size."""
     photo, painting = cli.load_image(CONTENT), cli.load_image(STYLE)
     loss = st.LossSettings(fast=True, style_layers=LAYERS, content_weight=0.0, tv_weight=0.0)
-    painter = st.Painter(weights_path, loss, st.PaintSettings(tile=TILE))
-    tile = tiles.tile_grid(WHOLE, TILE, OVERLAP)[1]
+    how = st.PaintSettings(tile=TILE, tile_overlap=OVERLAP)
+    painter = st.Painter(weights_path, loss, how)
+    grid = tiles.tile_grid(WHOLE, TILE, OVERLAP)
+    tile = grid[1]
     tile_shape = (tile.height, tile.width)
     graph = painter.build_graph(tile_shape, st.resize(photo, WHOLE)[tile.region], [painting],
-                                whole=WHOLE, region=tile.region)
-    x = st.random_start(tile_shape, seed=3).astype(np.float32)
+                                whole=WHOLE)
+    styled = st.preprocess(painting, WHOLE)
+    style = st.WholeStyle(graph.features, grid, WHOLE, [styled], None, how)
+    canvas = st.random_start(WHOLE, seed=3)[0]
+    style.aim_at(1, canvas)
+    x = st.random_start(tile_shape, seed=4).astype(np.float32)
     _, _, *parts = graph.f_outputs([x])
     got = float(dict(zip(graph.parts, parts))["style 1"])
 
-    def expected(painting_shape):
-        """The tutorial's style loss in numpy: the painting's Gram matrices at
-        `painting_shape`, scaled to the tile's positions, against the tile's own."""
-        st.K.clear_session()
-        ours = features(x, LAYERS, weights_path)
-        theirs = features(st.preprocess(painting, painting_shape), LAYERS, weights_path)
-        total = 0.0
-        for mine, its in zip(ours, theirs):
-            target = its.T @ its * len(mine) / len(its)
-            total += np.sum((target - mine.T @ mine) ** 2) / (4 * 9 * (tile_shape[0]
-                                                                         * tile_shape[1]) ** 2)
-        return st.STYLE_WEIGHT / len(LAYERS) * total
-
-    assert got == pytest.approx(expected(WHOLE), rel=2e-3)
-    # Not the painting at the tile's own size, which sets another brush scale:
-    assert abs(got / expected(tile_shape) - 1) > 0.02
+    st.K.clear_session()
+    weights = tiles.blend_weights(grid, WHOLE)
+    assert np.allclose(sum(np.pad(w, ((t.top, WHOLE[0] - t.top - t.height),
+                                      (t.left, WHOLE[1] - t.left - t.width)))
+                           for t, w in zip(grid, weights)), 1.0)
+    pieces = [weighted_grams(styled[0][t.region][np.newaxis], w, weights_path)
+              for t, w in zip(grid, weights)]
+    other = weighted_grams(canvas[grid[0].region][np.newaxis], weights[0], weights_path)
+    mine = weighted_grams(x, weights[1], weights_path)
+    total = sum(np.sum((a + b - (o + m)) ** 2) for a, b, o, m in zip(*pieces, other, mine))
+    expected = st.STYLE_WEIGHT / len(LAYERS) * total / (4 * 9 * (WHOLE[0] * WHOLE[1]) ** 2)
+    assert got == pytest.approx(expected, rel=2e-3)
+    # And the pieces' sum is the painting's own Gram matrix, nearly: only the features near
+    # the pieces' edges differ, where VGG16 sees zeros instead of the neighbour's pixels.
+    whole = weighted_grams(styled, np.ones(WHOLE), weights_path)
+    for a, b, w in zip(*pieces, whole):
+        assert np.abs(a + b - w).sum() / np.abs(w).sum() < 0.1
 
 
 class Recorder(st.Watcher):
     """Each tile's start loss and every iteration's loss; stops once `stop_in` tiles began."""
 
     def __init__(self, stop_in=None):
-        self.starts, self.losses, self.stop_in = [], [], stop_in
+        self.visits, self.starts, self.losses, self.stop_in = [], [], [], stop_in
 
-    def tile_started(self, index, count, tile, loss):
+    def tile_started(self, visit, loss):
+        self.visits.append((visit.index, visit.sweep, visit.sweeps))
         self.starts.append(loss)
         self.losses.append([])
 
@@ -79,9 +105,11 @@ def test_a_tiny_tiled_run_gives_a_valid_picture_whose_loss_falls(weights_path, f
     result = st.Painter(weights_path, loss, how).paint(photo, [painting], watcher)
     assert result.picture.shape == WHOLE + (3,) and result.picture.dtype == np.uint8
     assert result.picture.std() > 10  # a picture, not a flat field
-    assert len(watcher.starts) == len(tiles.tile_grid(WHOLE, TILE, OVERLAP)) == 2
+    assert len(tiles.tile_grid(WHOLE, TILE, OVERLAP)) == 2
+    # Two iterations: two sweeps over the two tiles, one iteration each.
+    assert watcher.visits == [(0, 1, 2), (1, 1, 2), (0, 2, 2), (1, 2, 2)]
     for start, losses in zip(watcher.starts, watcher.losses):
-        assert losses[-1] < start
+        assert len(losses) == 1 and losses[-1] < start
     # The second tile starts from the first one's painting where they overlap: far lower than
     # the first began, from noise.
     assert watcher.starts[1] < watcher.starts[0] / 2
@@ -156,13 +184,18 @@ def test_masks_are_cut_to_each_tile(weights_path, fresh_graph, monkeypatch):
     loss = st.LossSettings(fast=True, style_masks=(left, 1.0 - left))
     how = st.PaintSettings(sizes=(96,), iterations=(3,), seed=0, init="content", tile=TILE,
                            tile_overlap=OVERLAP)
-    built = []
-    original = st.Painter.build_graph
-    monkeypatch.setattr(st.Painter, "build_graph",
-                        lambda self, *a, **k: built.append(k.get("region")) or original(
-                            self, *a, **k))
+    shares = []
+    original = st.WholeStyle.shares
+    monkeypatch.setattr(st.WholeStyle, "shares",
+                        lambda self, index: shares.append(original(self, index)) or shares[-1])
     result = st.Painter(weights_path, loss, how).paint(photo, [red, blue])
-    assert len(built) == 2 and None not in built  # one graph per tile, each cut to it
+    first, second = tiles.tile_grid(WHOLE, TILE, OVERLAP)
+    # Each tile's share of each painting is its part of that painting's mask: the left
+    # tile's red share is zero where the mask is, on the right of the middle.
+    red_share, blue_share = shares[0]
+    middle = WHOLE[1] // 2 - first.left
+    assert red_share[:, :middle].min() > 0 and red_share[:, middle:].max() == 0
+    assert blue_share[:, :middle].max() == 0 and blue_share[:, middle:].min() > 0
     picture = result.picture.astype(float)
     quarter = WHOLE[1] // 4
     left_half, right_half = picture[:, :quarter], picture[:, -quarter:]
