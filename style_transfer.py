@@ -745,8 +745,10 @@ class WholeStyle:
     marks than the whole picture would.) The paintings' Gram matrices are summed the same way,
     in pieces of a tile's size, so no pass through VGG16 is larger than a tile."""
 
-    def __init__(self, features, grid, shape, paintings, masks, how):
+    def __init__(self, features, grid, start, paintings, masks, how):
+        """`start`: the stage's first picture, preprocessed (height, width, 3)."""
         self.features, self.grid = features, grid
+        shape = start.shape[:2]
         self.weights = tiles.blend_weights(grid, shape)
         # A mask counts each pixel by its square (gram_matrix), scaled to a mean of 1.
         masks = [None if m is None else np.square(resize_mask(m, shape))
@@ -762,6 +764,8 @@ class WholeStyle:
                 name: sum(part[name] for part in parts) * np.prod(layer_shape(shape, name))
                 / np.prod(layer_shape(painting.shape[1:3], name)) for name in parts[0]})
         self.grams = [None] * len(grid)
+        for index in range(len(grid)):
+            self.measure(index, start)
 
     def grams_of(self, pixels, share):
         """{layer: Gram matrix} of preprocessed `pixels` (h, w, 3), weighted by `share`."""
@@ -778,12 +782,9 @@ class WholeStyle:
         pixels, shares = picture[self.grid[index].region], self.shares(index)
         self.grams[index] = [self.grams_of(pixels, share) for share in shares]
 
-    def aim_at(self, index, picture):
+    def aim_at(self, index):
         """Set the graph up for tile `index`: its shares, and targets that make its Gram
-        matrices plus the other tiles' (as on `picture`) the paintings'."""
-        for other in range(len(self.grid)):
-            if self.grams[other] is None:
-                self.measure(other, picture)
+        matrices plus the other tiles' (as last measured) the paintings'."""
         shares = self.shares(index)
         K.set_value(self.features.tile.pixels, self.weights[index][np.newaxis, :, :, np.newaxis])
         for i, (target, share) in enumerate(zip(self.targets, shares)):
@@ -875,15 +876,15 @@ class Painter:
         photo = resize(content, shape)
         tile_shape = (grid[0].height, grid[0].width)  # every tile is one size: one graph
         graph = self.build_graph(tile_shape, photo[grid[0].region], styles, whole=shape)
-        style = WholeStyle(graph.features, grid, shape, [preprocess(s, self.style_shape(shape))
-                                                         for s in styles],
+        style = WholeStyle(graph.features, grid, x[0], [preprocess(s, self.style_shape(shape))
+                                                        for s in styles],
                            self.loss.style_masks, self.how)
         sweeps, self.iterations = self.iterations, 1
         for visit in range(sweeps * len(grid)):
             index = visit % len(grid)
             tile = grid[index]
             graph.set_content(preprocess(photo[tile.region], tile_shape))
-            style.aim_at(index, self.canvas.picture())
+            style.aim_at(index)
             self.visit = TileVisit(index, len(grid), tile, visit // len(grid) + 1, sweeps)
             self.optimise(graph, tile_shape, self.canvas.start_of(index)[np.newaxis])
             self.canvas.add(index, self.evaluator.best_x.reshape(tile_shape + (3,)))

@@ -51,9 +51,9 @@ def test_a_tiles_style_loss_is_the_whole_pictures(weights_path, fresh_graph):
     graph = painter.build_graph(tile_shape, st.resize(photo, WHOLE)[tile.region], [painting],
                                 whole=WHOLE)
     styled = st.preprocess(painting, WHOLE)
-    style = st.WholeStyle(graph.features, grid, WHOLE, [styled], None, how)
     canvas = st.random_start(WHOLE, seed=3)[0]
-    style.aim_at(1, canvas)
+    style = st.WholeStyle(graph.features, grid, canvas, [styled], None, how)
+    style.aim_at(1)
     x = st.random_start(tile_shape, seed=4).astype(np.float32)
     _, _, *parts = graph.f_outputs([x])
     got = float(dict(zip(graph.parts, parts))["style 1"])
