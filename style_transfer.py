@@ -899,9 +899,12 @@ class Painter:
         if whole is not None:
             return build_loss_and_grads(preprocess(content, shape), styles, self.weights_path,
                                         replace(self.loss, style_masks=None), whole=whole)
+        masks = self.loss.style_masks and tuple(resize_mask(m, shape)
+                                                for m in self.loss.style_masks)
         return build_loss_and_grads(preprocess(content, shape),
                                     [preprocess(style, self.style_shape(shape))
-                                     for style in styles], self.weights_path, self.loss)
+                                     for style in styles], self.weights_path,
+                                    replace(self.loss, style_masks=masks))
 
     def style_shape(self, shape):
         """The paintings' size for a picture of `shape`: --style-scale times it."""
