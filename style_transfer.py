@@ -766,6 +766,14 @@ class WholeStyle:
         self.grams = [None] * len(grid)
         for index in range(len(grid)):
             self.measure(index, start)
+        # Until a tile is first painted it still holds the enlarged picture, blurred, whose
+        # Gram matrices are smaller than a painted tile's: counted as they are, the first tiles
+        # would make up for them with the busiest marks. So each counts as its fair part of
+        # the painting's (its share of the picture's positions) until it is painted.
+        shares = [[np.sum(share) for share in self.shares(i)] for i in range(len(grid))]
+        totals = np.sum(shares, axis=0)
+        self.fair = [np.array(tile) / totals for tile in shares]
+        self.unpainted = set(range(len(grid)))
 
     def grams_of(self, pixels, share):
         """{layer: Gram matrix} of preprocessed `pixels` (h, w, 3), weighted by `share`."""
@@ -790,13 +798,15 @@ class WholeStyle:
         for i, (target, share) in enumerate(zip(self.targets, shares)):
             K.set_value(self.features.tile.styles[i], share[np.newaxis, :, :, np.newaxis])
             for name, variable in self.features.style_grams[i].items():
-                rest = sum(grams[i][name] for other, grams in enumerate(self.grams)
+                rest = sum(target[name] * self.fair[other][i] if other in self.unpainted
+                           else grams[i][name] for other, grams in enumerate(self.grams)
                            if other != index)
                 K.set_value(variable, target[name] - rest)
 
     def painted(self, index, picture):
         """Tile `index` is finished and blended into `picture`: measure it and its neighbours
         (whose overlaps with it changed) again."""
+        self.unpainted.discard(index)
         for other, tile in enumerate(self.grid):
             if tiles.overlap(tile, self.grid[index]):
                 self.measure(other, picture)

@@ -76,3 +76,18 @@ def test_joining_different_tiles_blends_them_in_the_overlap_only():
     assert np.all(joined[:, :32] == 0) and np.all(joined[:, 64:] == 100)
     middle = joined[0, 32:64]
     assert np.all(np.diff(middle) > 0) and 0 < middle[0] < 5 and 95 < middle[-1] < 100
+
+
+def test_a_tile_starts_from_its_finished_neighbours_pixels_in_their_overlap():
+    grid = tiles.tile_grid((32, 96), 64, 32)  # two tiles, columns 32 to 63 shared
+    start = np.zeros((32, 96, 1))
+    canvas = tiles.Canvas(start, grid)
+    canvas.add(0, np.full((32, 64, 1), 7.0))
+    second = canvas.start_of(1)[..., 0]
+    np.testing.assert_allclose(second[:, :32], 7.0)
+    assert np.all(second[:, 32:] == 0.0)
+    # Painted again, a tile's earlier piece is replaced, not added to.
+    canvas.add(0, np.full((32, 64, 1), 3.0))
+    np.testing.assert_allclose(canvas.picture()[:, :32, 0], 3.0)
+    canvas.add(1, np.full((32, 64, 1), 3.0))
+    np.testing.assert_allclose(canvas.picture()[..., 0], 3.0)
