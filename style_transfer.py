@@ -763,9 +763,7 @@ class WholeStyle:
             self.targets.append({
                 name: sum(part[name] for part in parts) * np.prod(layer_shape(shape, name))
                 / np.prod(layer_shape(painting.shape[1:3], name)) for name in parts[0]})
-        self.grams = [None] * len(grid)
-        for index in range(len(grid)):
-            self.measure(index, start)
+        self.grams = [None] * len(grid)  # each tile's, measured once it is painted
         # Until a tile is first painted it still holds the enlarged picture, blurred, whose
         # Gram matrices are smaller than a painted tile's: counted as they are, the first tiles
         # would make up for them with the busiest marks. So each counts as its fair part of
