@@ -194,6 +194,15 @@ def plural(count, noun):
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def duration(seconds):
+    """'40 s', '12 min', '2 h 05 min': a time to wait, as precisely as it is worth."""
+    seconds = round(seconds)
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 90 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 def and_list(words):
     words = list(map(str, words))
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

@@ -2,13 +2,15 @@
 (checked against numpy on VGG16's features), a tiny tiled run gives a valid picture
 whose loss falls, a stop keeps only whole tiles, and bad tile options are usage errors. The
 tiles' geometry is tests/test_tiles.py's."""
+import imageio.v3 as iio
 import numpy as np
 import pytest
 
+import colours
 import command_line as cli
 import style_transfer as st
 import tiles
-from helpers import CONTENT, STYLE, assert_one_line_error, main_says
+from helpers import CONTENT, MOSAIC, STYLE, assert_one_line_error, main_says
 
 WHOLE, TILE, OVERLAP = (64, 96), 64, 16
 LAYERS = ("block1_conv2", "block2_conv2")
@@ -39,8 +41,8 @@ def weighted_grams(image, weights, weights_path):
 
 def test_a_tiles_style_loss_is_the_whole_pictures(weights_path, fresh_graph):
     """The tile's style loss, checked in numpy: its blend-weighted Gram matrices plus the
-    other tile's (its fair part until painted, then as on the canvas), against the painting's, summed the same way in pieces,
-    normalised by the whole picture's size."""
+    other tile's (its fair part until painted, then as on the canvas), against the
+    painting's, summed the same way in pieces, normalised by the whole picture's size."""
     photo, painting = cli.load_image(CONTENT), cli.load_image(STYLE)
     loss = st.LossSettings(fast=True, style_layers=LAYERS, content_weight=0.0, tv_weight=0.0)
     how = st.PaintSettings(tile=TILE, tile_overlap=OVERLAP)
@@ -155,9 +157,46 @@ def test_bad_tile_options_are_usage_errors(capsys, options, words):
     assert_one_line_error(status, err, *words)
 
 
-def test_tiles_need_the_fast_graph(capsys):
-    status, err = main_says([CONTENT, STYLE, "--tile", "256"], capsys)
-    assert_one_line_error(status, err, "--tile", "--fast")
+@pytest.mark.slow
+def test_without_fast_the_stages_that_fit_whole_use_the_tutorials_graph(tmp_path, monkeypatch,
+                                                                        capsys):
+    """--tile without --fast: the 64 px stage is painted whole by the tutorial's graph (its
+    features found with the result, in one batch), the 96 px stage in tiles by the fast
+    graph's tile features; the run gives a whole picture."""
+    built = []
+    for name in ("tutorial_features", "fast_features", "tile_features"):
+        original = getattr(st, name)
+        monkeypatch.setattr(st, name, lambda *a, original=original, name=name, **k:
+                            built.append(name) or original(*a, **k))
+    output = tmp_path / "both.png"
+    status = st.main([CONTENT, STYLE, "--scales", "64", "96", "--iterations", "1", "1",
+                      "--tile", str(TILE), "--tile-overlap", str(OVERLAP), "--seed", "0",
+                      "--no-extras", "--output", str(output)])
+    out = capsys.readouterr().out
+    assert status == 0
+    # tile_features builds on fast_features (without paintings: WholeStyle's targets)
+    assert built == ["tutorial_features", "tile_features", "fast_features"]
+    assert "on the fast graph" in out  # the plan says so
+    result = iio.imread(output)
+    assert result.shape == WHOLE + (3,) and result.std() > 10
+
+
+def test_the_memory_check_counts_the_tutorials_batch_where_a_stage_is_painted_whole(
+        monkeypatch):
+    """The tutorial's graph has the photo and the painting in its batch, a tile's has the
+    result alone: with room for a 1024 px tile, a 1024 px stage painted whole fits with the
+    fast graph but not with the tutorial's, and the check names a smaller tile, which fits."""
+    photo = cli.load_image(CONTENT)
+    tile = st.activation_bytes((1024, 1024), 1)
+    assert st.activation_bytes(st.result_shape(photo, 1024), 3) > 1.3 * tile
+    monkeypatch.setattr(cli, "available_memory", lambda: 1.5e9 + tile * 1.2)
+    st.check_size(photo, [1024, 2048], batch=1, tile=1024)  # the fast graph
+    with pytest.raises(cli.UserError, match=r"--tile 1024: .* the largest tile that fits is "
+                                            r"about \d+") as refused:
+        st.check_size(photo, [1024, 2048], batch=3, tile=1024)  # the tutorial's
+    fits = int(str(refused.value).rsplit(" ", 1)[-1])
+    assert fits < 1024
+    st.check_size(photo, [1024, 2048], batch=3, tile=fits)
 
 
 def test_the_memory_check_counts_one_tile_and_names_the_largest_that_fits(monkeypatch):
@@ -207,3 +246,120 @@ def test_masks_are_cut_to_each_tile(weights_path, fresh_graph, monkeypatch):
     left_half, right_half = picture[:, :quarter], picture[:, -quarter:]
     assert left_half[..., 0].mean() > left_half[..., 2].mean()    # red on the left
     assert right_half[..., 2].mean() > right_half[..., 0].mean()  # blue on the right
+
+
+def test_blended_scaled_paintings_style_losses_in_a_tile(weights_path, fresh_graph):
+    """Two paintings blended 3:1, each at half the picture's size (--style-scale 0.5): each
+    painting's style loss in a tile, checked in numpy. Its target is its Gram matrices scaled
+    to the picture's number of positions (each painting is one piece here, being smaller than
+    a tile), and its part of the loss is its share of the blend."""
+    photo = cli.load_image(CONTENT)
+    loss = st.LossSettings(fast=True, style_layers=LAYERS, content_weight=0.0, tv_weight=0.0,
+                           style_blend=(3.0, 1.0))
+    how = st.PaintSettings(tile=TILE, tile_overlap=OVERLAP, style_scale=0.5)
+    painter = st.Painter(weights_path, loss, how)
+    half = painter.style_shape(WHOLE)
+    assert half == (32, 48)
+    grid = tiles.tile_grid(WHOLE, TILE, OVERLAP)
+    tile = grid[1]
+    tile_shape = (tile.height, tile.width)
+    paintings = [st.preprocess(cli.load_image(path), half) for path in (STYLE, MOSAIC)]
+    graph = painter.build_graph(tile_shape, st.resize(photo, WHOLE)[tile.region], paintings,
+                                whole=WHOLE)
+    style = st.WholeStyle(graph.features, grid, st.random_start(WHOLE, seed=3)[0], paintings,
+                          None, how)
+    style.aim_at(1)
+    x = st.random_start(tile_shape, seed=4).astype(np.float32)
+    _, _, *parts = graph.f_outputs([x])
+    got = dict(zip(graph.parts, map(float, parts)))
+
+    st.K.clear_session()
+    weights = tiles.blend_weights(grid, WHOLE)
+    mine = weighted_grams(x, weights[1], weights_path)
+    fair = weights[0].sum() / (weights[0].sum() + weights[1].sum())  # the unpainted tile's
+    for number, (painting, blend) in enumerate(zip(paintings, (0.75, 0.25)), start=1):
+        target = [g * (WHOLE[0] * WHOLE[1] / 4 ** times) / (half[0] * half[1] / 4 ** times)
+                  for times, g in enumerate(weighted_grams(painting, np.ones(half),
+                                                           weights_path))]
+        total = sum(np.sum((t - (t * fair + m)) ** 2) for t, m in zip(target, mine))
+        expected = (blend * st.STYLE_WEIGHT / len(LAYERS) * total
+                    / (4 * 9 * (WHOLE[0] * WHOLE[1]) ** 2))
+        assert got[f"style {number}"] == pytest.approx(expected, rel=2e-3)
+
+
+class PaintingsGiven:
+    """Records the paintings each tiled stage's WholeStyle was given, as RGB pictures."""
+
+    def __init__(self, monkeypatch):
+        self.given = []
+        original = st.WholeStyle.__init__
+
+        def record(style, features, grid, start, paintings, masks, how):
+            self.given.append([st.deprocess(p, p.shape[1:3]) for p in paintings])
+            original(style, features, grid, start, paintings, masks, how)
+        monkeypatch.setattr(st.WholeStyle, "__init__", record)
+
+
+def yiq(image):
+    return np.asarray(image, dtype=np.float64) @ colours.RGB_TO_YIQ.T
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", colours.COLOR_MODES)
+def test_every_colour_mode_works_in_tiles(tmp_path, monkeypatch, capsys, mode):
+    """--preserve-color with --tile, through the command line: swap and luminance give the
+    whole picture exactly the photo's colours (YIQ's I and Q, as without tiles); luminance
+    and the match modes hand the tiles their paintings grey, or recoloured to the photo's
+    colours."""
+    given = PaintingsGiven(monkeypatch)
+    output = tmp_path / "tiled.png"
+    status = st.main([CONTENT, MOSAIC, "--fast", "--size", "96", "--tile", str(TILE),
+                      "--tile-overlap", str(OVERLAP), "--iterations", "1", "--init", "content",
+                      "--preserve-color", mode, "--no-extras", "--output", str(output)])
+    assert status == 0, capsys.readouterr().err
+    result = iio.imread(output)
+    assert result.shape == WHOLE + (3,)
+    assert len(given.given) == 1  # the one stage, in tiles
+    [painting] = given.given[0]
+    photo = st.resize(cli.load_image(CONTENT), WHOLE)
+    if mode in ("swap", "luminance"):
+        inside = ((result > 0) & (result < 255)).all(axis=-1)
+        assert inside.mean() > 0.9
+        assert np.abs(yiq(result)[..., 1:] - yiq(photo)[..., 1:])[inside].max() < 1.0
+        assert np.abs(yiq(result)[..., 0] - yiq(photo)[..., 0]).mean() > 1  # painted
+    if mode == "luminance":
+        assert np.abs(painting.astype(int) - painting[..., :1]).max() <= 1  # grey
+    if mode.startswith("match"):
+        mosaic = st.resize(cli.load_image(MOSAIC), painting.shape[:2])
+        photo_mean = photo.reshape(-1, 3).mean(axis=0)
+        assert np.abs(painting.reshape(-1, 3).mean(axis=0) - photo_mean).max() < 4
+        assert np.abs(mosaic.reshape(-1, 3).mean(axis=0) - photo_mean).max() > 10
+
+
+@pytest.mark.slow
+def test_a_blend_at_another_scale_paints_in_tiles(tmp_path, monkeypatch, capsys):
+    """Two paintings, --style-weights and --style-scale with --tile, through the command
+    line: the tiles get both paintings at the scaled size, and the run's picture is whole."""
+    given = PaintingsGiven(monkeypatch)
+    output = tmp_path / "blend.png"
+    status = st.main([CONTENT, STYLE, MOSAIC, "--style-weights", "3", "1", "--style-scale",
+                      "0.5", "--fast", "--size", "96", "--tile", str(TILE), "--tile-overlap",
+                      str(OVERLAP), "--iterations", "1", "--seed", "0", "--no-extras",
+                      "--output", str(output)])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert [p.shape[:2] for p in given.given[0]] == [(32, 48), (32, 48)]
+    result = iio.imread(output)
+    assert result.shape == WHOLE + (3,) and result.std() > 10
+    assert "style (swirls)" in out and "style (mosaic)" in out  # each painting's part
+    # Progress: which tile, and from the second on, the time left for the stage
+    first = next(line for line in out.splitlines() if line.startswith("Tile 1/2"))
+    second = next(line for line in out.splitlines() if line.startswith("Tile 2/2"))
+    assert "left in the stage" not in first and "left in the stage" in second
+
+
+@pytest.mark.parametrize("seconds, said", [(40.4, "40 s"), (89, "89 s"), (90, "2 min"),
+                                           (12 * 60 + 20, "12 min"), (89 * 60, "89 min"),
+                                           (125 * 60, "2 h 05 min")])
+def test_a_time_to_wait_reads_as_a_person_would_say_it(seconds, said):
+    assert cli.duration(seconds) == said
