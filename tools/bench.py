@@ -20,12 +20,13 @@ One run measures, with the variants interleaved so that drift on a noisy machine
   * a clip (style_video.py --workers, tools/bench_clip.py): the demo clip painted in order and
     by 2 workers in overlapping chunks, and the flicker at the chunks' seams against inside;
   * posters (--tile, tools/bench_tiles.py): a 1024 px stage whole and in 512 px tiles, its
-    time, peak memory, seams and loss at full size.
+    time, peak memory, seams and loss at full size; and (only with --parts poster: `make
+    bench-poster`, 2 h 20 min) a 4096 px poster in 1024 px tiles, tools/bench_poster.py.
 
 It prints the tables and writes them to BENCHMARKS.md. Each measurement runs in a fresh
 process; `--parts` measures some only, keeping the others' tables in BENCHMARKS.md:
 
-    python tools/bench.py [--parts paths c2f quick batch clip tiles] [--rounds 2] [--evals 6] [--output ...]
+    python tools/bench.py [--parts paths c2f quick batch clip tiles poster] [--rounds 2] [--evals 6] [--output ...]
 """
 import argparse
 import json
@@ -856,10 +857,17 @@ def measure_tiles(args):
     return bench_tiles.measure_tiles(args)
 
 
+def measure_poster(args):
+    """A 4096 px poster in tiles, and the README's pictures of it (tools/bench_poster.py)."""
+    import bench_poster
+    return bench_poster.measure_poster(args)
+
+
 PARTS = {"paths": measure_paths, "c2f": measure_coarse_to_fine, "quick": measure_quick,
          "batch": measure_batch, "clip": measure_clip, "tiles": measure_tiles,
-         "gpu": measure_gpu}
-LOCAL_PARTS = ["paths", "c2f", "quick", "batch", "clip", "tiles"]  # "gpu": make bench-gpu
+         "poster": measure_poster, "gpu": measure_gpu}
+# Not in `make bench`: "poster" (make bench-poster, 2 h 20 min), "gpu" (make bench-gpu)
+LOCAL_PARTS = ["paths", "c2f", "quick", "batch", "clip", "tiles"]
 
 
 def sections_of(text):
@@ -886,10 +894,12 @@ def main(argv=None):
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     import bench_batch
     import bench_clip
+    import bench_poster
     import bench_tiles
     bench_batch.add_options(parser)
     bench_clip.add_options(parser)
     bench_tiles.add_options(parser)
+    bench_poster.add_options(parser)
     args = parser.parse_args(argv)
 
     if "gpu" in args.parts and not run_worker("gpus")["gpus"]:
