@@ -606,8 +606,9 @@ def quick_recipe(size, how=PaintSettings()):
 def bfloat16_is_faster():
     """True where VGG16's convolutions run faster in bfloat16: a GPU, or a CPU with AVX512_BF16
     or AMX (Linux says so in /proc/cpuinfo; elsewhere we keep float32)."""
-    if tf.config.list_physical_devices("GPU"):
-        return True
+    with cli.quiet_native_stderr():  # looking for a GPU, TensorFlow reports failing at length
+        if tf.config.list_physical_devices("GPU"):
+            return True
     try:
         flags = Path("/proc/cpuinfo").read_text().split()
     except OSError:
@@ -1250,7 +1251,7 @@ def check_still_options(parser, args):
 def check_quick(parser, args):
     """--quick chooses the start (unless asked), the stages and their length, and the graph."""
     args.init = args.init or ("content" if args.quick else "noise")
-    args.bfloat16 = args.quick and bfloat16_is_faster()
+    args.bfloat16 = False
     if not args.quick:
         return
     given = [flag for flag, value in [("--scales", args.scales), ("--iterations",
@@ -1258,7 +1259,7 @@ def check_quick(parser, args):
     if given:
         parser.error(f"--quick chooses its own sizes and iterations: drop {' and '.join(given)}, "
                      "or --quick")
-    args.fast = True
+    args.fast, args.bfloat16 = True, bfloat16_is_faster()
     args.scales = list(quick_sizes(args.size or SIZE))
     args.iterations = [QUICK_ITERATIONS] * len(args.scales)
 

@@ -46,6 +46,12 @@ def test_bad_numbers_are_usage_errors_naming_the_flag(flag, value):
     assert flag in result.stderr and "Traceback" not in result.stderr
 
 
+def test_quick_given_its_own_iterations_is_one_line(tmp_path):
+    # --quick looks for a GPU; TensorFlow's notice about finding none must not reach stderr
+    result = run_script(CONTENT, STYLE, "--quick", "--iterations", "2")
+    assert_one_line_error(result.returncode, result.stderr, "--quick", "--iterations")
+
+
 def test_unknown_output_extension_is_refused_before_any_work(tmp_path):
     result = run_script(CONTENT, STYLE, "--output", str(tmp_path / "out.txt"))
     assert_one_line_error(result.returncode, result.stderr, "--output", ".png")
