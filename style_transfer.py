@@ -885,20 +885,25 @@ class Painter:
         photo = resize(content, shape)
         tile_shape = (grid[0].height, grid[0].width)  # every tile is one size: one graph
         graph = self.build_graph(tile_shape, photo[grid[0].region], styles, whole=shape)
-        style = WholeStyle(graph.features, grid, x[0], [preprocess(s, self.style_shape(shape))
-                                                        for s in styles],
-                           self.loss.style_masks, self.how)
+        self.style = WholeStyle(graph.features, grid, x[0],
+                                [preprocess(s, self.style_shape(shape)) for s in styles],
+                                self.loss.style_masks, self.how)
         sweeps, self.iterations = self.iterations, 1
         for visit in range(sweeps * len(grid)):
             index = visit % len(grid)
             tile = grid[index]
             graph.set_content(preprocess(photo[tile.region], tile_shape))
-            style.aim_at(index)
+            self.style.aim_at(index)
             self.visit = TileVisit(index, len(grid), tile, visit // len(grid) + 1, sweeps)
             self.optimise(graph, tile_shape, self.canvas.start_of(index)[np.newaxis])
-            self.canvas.add(index, self.evaluator.best_x.reshape(tile_shape + (3,)))
-            style.painted(index, self.canvas.picture())
-            self.keep_best()
+
+    def tile_done(self):
+        """The tile just painted, into the whole picture, and its part of the style measured
+        for the tiles after it (its one iteration is over, so it is finished)."""
+        tile = self.visit.tile
+        self.canvas.add(self.visit.index,
+                        self.evaluator.best_x.reshape((tile.height, tile.width, 3)))
+        self.style.painted(self.visit.index, self.canvas.picture())
 
     def build_graph(self, shape, content, styles, whole=None):
         """A fresh graph for a stage at `shape` (the studio overrides this to reuse one), or
@@ -944,6 +949,8 @@ class Painter:
         self.result.parts = evaluator.best_parts
 
     def iteration_done(self, number):
+        if self.canvas is not None:  # before the save: the picture must hold this tile
+            self.tile_done()
         self.keep_best()
         self.watcher.iteration_done(Iteration(
             self.stage, len(self.how.sizes), number, self.iterations, self.result.picture,

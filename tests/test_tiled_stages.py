@@ -1,10 +1,12 @@
 """Tiled stages (--tile, Painter.paint_tiles): each tile's style loss is the whole picture's
 (checked against numpy on VGG16's features), a tiny tiled run gives a valid picture
-whose loss falls, a stop keeps only whole tiles, and bad tile options are usage errors. The
+whose loss falls, each save holds the tiles finished so far (the one just painted included), a
+stop keeps only whole tiles, and bad tile options are usage errors. The
 tiles' geometry is tests/test_tiles.py's."""
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from PIL import Image
 
 import colours
 import command_line as cli
@@ -363,3 +365,36 @@ def test_a_blend_at_another_scale_paints_in_tiles(tmp_path, monkeypatch, capsys)
                                            (125 * 60, "2 h 05 min")])
 def test_a_time_to_wait_reads_as_a_person_would_say_it(seconds, said):
     assert cli.duration(seconds) == said
+
+
+@pytest.mark.slow
+def test_coarse_to_fine_into_tiles_saves_the_whole_picture_and_its_extras(tmp_path, capsys):
+    """--scales with the top stage in tiles, through the command line, extras on: each
+    iteration's save, the sheet, the GIF and the plot hold the whole picture (Pillow reads
+    them), never a tile of it."""
+    output = tmp_path / "poster.png"
+    status = st.main([CONTENT, STYLE, "--fast", "--scales", "48", "96", "--iterations", "1",
+                      "2", "--tile", str(TILE), "--tile-overlap", str(OVERLAP), "--seed", "0",
+                      "--output", str(output)])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "Tile 2/2, sweep 2/2" in out
+    sheet, gif, plot, steps = st.extra_paths(output)
+    assert iio.imread(output).shape == WHOLE + (3,)
+    saved = sorted(steps.iterdir())
+    # One per iteration: 1 at 48 px, then one per tile in each of the 2 sweeps at 96 px
+    assert len(saved) == 1 + 2 * 2
+    assert all(iio.imread(path).shape == WHOLE + (3,) for path in saved[1:])
+    assert np.array_equal(iio.imread(saved[-1]), iio.imread(output))
+    # Each save holds the tile just painted: where only the second tile reaches, its second
+    # sweep is in the last picture, and the second tile leaves the first's own part alone.
+    first, second = tiles.tile_grid(WHOLE, TILE, OVERLAP)
+    only_first, only_second = np.s_[:, :second.left], np.s_[:, first.left + first.width:]
+    at_96 = [iio.imread(path).astype(int) for path in saved[1:]]
+    assert np.abs(at_96[3] - at_96[2])[only_second].mean() > 0.5
+    assert np.array_equal(at_96[1][only_first], at_96[0][only_first])
+    with Image.open(gif) as frames:
+        assert frames.n_frames == len(saved)  # (identical frames would be merged)
+    for picture in (sheet, plot):
+        with Image.open(picture) as image:
+            image.verify()
