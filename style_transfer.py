@@ -552,6 +552,7 @@ def starting_image(init, content, styles, shape, seed):
 # Posters (--tile): neighbouring tiles share 64 px, two of block5's 32 px cells, so that the
 # blend between them is wider than anything VGG16 sees as one feature.
 TILE_OVERLAP = 64
+SMALLEST_TILE = 256  # the smallest a stage too large for memory is cut into, unasked (--tile)
 
 
 @dataclass(frozen=True)
@@ -1008,28 +1009,65 @@ def activation_bytes(shape, batch):
     return total * (2.5 if batch == 1 else 4 * batch)
 
 
+CANVAS_BYTES_PER_PIXEL = 200  # a tiled stage's whole picture, as it is held while painting:
+# tiles.Canvas's start, sums and pieces and WholeStyle's blend weights (float64), the enlarged
+# start, and the picture put together and converted for each save
+
+
+def memory_needed(content, size, batch, style_scale=1.0, tile=None):
+    """The memory a stage `size` px long needs, in bytes: its evaluations' (or the paintings'
+    one pass through VGG16, half as much per pixel), or in tiles of `tile` px, one tile's and
+    the whole picture's own arrays. `batch` is a whole stage's (the tutorial's graph sends
+    the photo and paintings with the result); a tile's graph has the result alone."""
+    shape = result_shape(content, size)
+    style_shape = [max(1, round(side * style_scale)) for side in shape]
+    if tile is None or max(shape) <= tile:
+        return max(activation_bytes(shape, batch), activation_bytes(style_shape, 1) // 2)
+    canvas = np.prod(shape) * CANVAS_BYTES_PER_PIXEL
+    shape, style_shape = ([min(side, tile) for side in s] for s in (shape, style_shape))
+    return max(activation_bytes(shape, 1), activation_bytes(style_shape, 1) // 2) + canvas
+
+
+def most_needed(content, sizes, batch, style_scale=1.0, tile=None):
+    """memory_needed of the hungriest stage: with tiles, it may be one painted whole."""
+    return max(memory_needed(content, size, batch, style_scale, tile) for size in sizes)
+
+
+def memory_free():
+    """Bytes free for the painting: the machine's, less TensorFlow itself and VGG16's weights."""
+    return cli.available_memory() - 1.5e9
+
+
+def tile_to_fit(content, sizes, batch, style_scale=1.0):
+    """With no --tile: None where every stage fits in memory whole, else the largest tile
+    (at least SMALLEST_TILE px) that lets every stage fit, so that a stage too large for
+    memory is painted in tiles instead of refused. None too where no tile fits: check_size
+    then names the largest size that does."""
+    free = memory_free()
+    if most_needed(content, sizes, batch, style_scale) <= free:
+        return None
+    tile = max(sizes)
+    while tile >= SMALLEST_TILE and most_needed(content, sizes, batch, style_scale, tile) > free:
+        tile = int(tile * 0.95)
+    return tile if tile >= SMALLEST_TILE else None
+
+
 def check_size(content, sizes, batch, style_scale=1.0, tile=None):
     """Refuse sizes that VGG16 cannot use or memory cannot hold, naming one that works.
 
     `sizes` are the stages' longer sides (one for a plain run): the smallest must give VGG16
-    32 pixels across, the largest must fit in memory, or with `tile` (--tile) its largest
-    tile must (the paintings go through VGG16 in pieces of a tile too: WholeStyle). `batch`
-    is a whole stage's (the tutorial's graph sends the photo and paintings with the result);
-    a tiled stage's graph has the result alone.
+    32 pixels across, the largest must fit in memory (memory_needed), or with `tile` (--tile)
+    its largest tile must (the paintings go through VGG16 in pieces of a tile too:
+    WholeStyle).
     """
     flag = "--size" if len(sizes) == 1 else "--scales"
-    free = cli.available_memory() - 1.5e9  # TensorFlow itself and VGG16's weights
+    free = memory_free()
 
-    def needed(size, tile=tile):  # the result's evaluations, or the paintings' one pass
-        shape = result_shape(content, size)
-        style_shape = [max(1, round(side * style_scale)) for side in shape]
-        if tile is None or max(shape) <= tile:
-            return max(activation_bytes(shape, batch), activation_bytes(style_shape, 1) // 2)
-        shape, style_shape = ([min(side, tile) for side in s] for s in (shape, style_shape))
-        return max(activation_bytes(shape, 1), activation_bytes(style_shape, 1) // 2)
+    def needed(size, tile=tile):
+        return memory_needed(content, size, batch, style_scale, tile)
 
-    def most(tile=tile):  # the hungriest stage's: with tiles, it may be one painted whole
-        return max(needed(size, tile) for size in sizes)
+    def most(tile=tile):
+        return most_needed(content, sizes, batch, style_scale, tile)
 
     shape = result_shape(content, sizes[0])
     if min(shape) < 32:
@@ -1293,6 +1331,7 @@ def check_ladder(parser, args):
 
 def check_tiles(parser, args):
     """--tile and --tile-overlap."""
+    args.tile_chosen = False  # by run(), where a stage would not fit in memory whole
     if args.tile is None:
         if args.tile_overlap is not None:
             parser.error("--tile-overlap: only with --tile")
@@ -1413,9 +1452,11 @@ def describe_run(args, shapes):
     tiled = [shape for shape in shapes if args.tile and max(shape) > args.tile]
     if tiled:
         count = len(tiles.tile_grid(tiled[-1], args.tile, args.tile_overlap))
-        options.append(f"{'the stages above' if len(tiled) < len(shapes) else 'in'} "
-                       f"{args.tile} px in tiles overlapping by {args.tile_overlap} px "
-                       f"({count} at the last size{'' if args.fast else ', on the fast graph'})")
+        options.append(f"{'the stages above' if len(tiled) < len(shapes) else 'in tiles of'} "
+                       f"{args.tile} px{' in tiles' if len(tiled) < len(shapes) else ''} "
+                       f"overlapping by {args.tile_overlap} px "
+                       f"({count} at the last size{'' if args.fast else ', on the fast graph'}"
+                       f"{', chosen to fit in memory' if args.tile_chosen else ''})")
     if args.quick:
         length = (f"--quick: up to {cli.plural(QUICK_ITERATIONS, 'iteration')} of "
                   f"{EVALS_PER_ITERATION} evaluations"
@@ -1537,8 +1578,11 @@ def run(args, stop):
         check_masks_reach_every_layer(masks, args.style_masks, args, photo)
     init = read_start(args.init)
     content, styles = color_inputs(photo, paintings, args.preserve_color)
-    check_size(content, args.scales, batch=1 if args.fast else 2 + len(styles), tile=args.tile,
-               style_scale=args.style_scale)
+    batch = 1 if args.fast else 2 + len(styles)
+    if args.tile is None:  # a stage too large for memory whole is painted in tiles, unasked
+        args.tile = tile_to_fit(content, args.scales, batch, args.style_scale)
+        args.tile_chosen, args.tile_overlap = args.tile is not None, TILE_OVERLAP
+    check_size(content, args.scales, batch, tile=args.tile, style_scale=args.style_scale)
     for image, path in zip([photo, *paintings], [args.content, *args.styles]):
         warn_if_small(image, path)
     inputs = [args.content, *args.styles, *(args.style_masks or [])]

@@ -398,3 +398,63 @@ def test_coarse_to_fine_into_tiles_saves_the_whole_picture_and_its_extras(tmp_pa
     for picture in (sheet, plot):
         with Image.open(picture) as image:
             image.verify()
+
+
+def test_a_stage_too_large_for_memory_whole_is_given_the_largest_tile_that_fits(monkeypatch):
+    """No --tile: where every stage fits whole there are no tiles; where the top one does
+    not, the largest tile that fits, which check_size accepts and a 5% larger one would not;
+    where not even the smallest tile fits, none (check_size then refuses the size)."""
+    photo = cli.load_image(CONTENT)
+    sizes = [1024, 2048]
+    whole = st.most_needed(photo, sizes, 1)
+    assert st.memory_needed(photo, 2048, 1, tile=512) == (
+        st.activation_bytes((512, 512), 1) + st.CANVAS_BYTES_PER_PIXEL * 2048 * 1362)
+    monkeypatch.setattr(cli, "available_memory", lambda: 1.5e9 + whole)
+    assert st.tile_to_fit(photo, sizes, 1) is None
+    monkeypatch.setattr(cli, "available_memory", lambda: 1.5e9 + whole * 0.7)
+    tile = st.tile_to_fit(photo, sizes, 1)
+    assert st.SMALLEST_TILE <= tile < 2048
+    st.check_size(photo, sizes, 1, tile=tile)
+    with pytest.raises(cli.UserError, match="--tile"):
+        st.check_size(photo, sizes, 1, tile=round(tile / 0.95) + 1)
+    monkeypatch.setattr(cli, "available_memory",
+                        lambda: 1.5e9 + st.memory_needed(photo, 2048, 1, tile=256) * 0.9)
+    assert st.tile_to_fit(photo, sizes, 1) is None
+    with pytest.raises(cli.UserError, match="--scales 2048: .* the largest size that fits"):
+        st.check_size(photo, sizes, 1)
+
+
+def test_the_canvas_estimate_covers_the_arrays_a_tiled_stage_holds():
+    """CANVAS_BYTES_PER_PIXEL against the bytes numpy reports for what a tiled stage keeps of
+    the whole picture: the canvas with every tile painted, WholeStyle's blend weights, the
+    start it was enlarged to and one picture put together for a save."""
+    shape, grid = (341, 512), tiles.tile_grid((341, 512), 128, 32)
+    start = np.zeros(shape + (3,), np.float32)
+    canvas = tiles.Canvas(start, grid)
+    for index, tile in enumerate(grid):
+        canvas.add(index, np.ones((tile.height, tile.width, 3)))
+    held = [start, canvas.start, canvas.sum, canvas.covered, *canvas.pieces, *canvas.weights,
+            *tiles.blend_weights(grid, shape), canvas.picture()]
+    per_pixel = sum(array.nbytes for array in held) / np.prod(shape)
+    assert per_pixel <= st.CANVAS_BYTES_PER_PIXEL <= 2 * per_pixel, per_pixel
+
+
+@pytest.mark.slow
+def test_a_size_too_large_for_memory_is_painted_in_tiles_unasked(tmp_path, monkeypatch, capsys):
+    """Through the command line, the tutorial's graph: with memory for a 256 px tile but not
+    for the 300 px picture whole (its batch holds the photo and the painting), the run says it
+    chose tiles and paints the whole picture in them."""
+    photo = cli.load_image(CONTENT)
+    room = st.memory_needed(photo, 300, 1, tile=256)
+    assert st.memory_needed(photo, 300, 3) > room * 1.1
+    monkeypatch.setattr(cli, "available_memory", lambda: 1.5e9 + room * 1.02)
+    output = tmp_path / "unasked.png"
+    status = st.main([CONTENT, STYLE, "--size", "300", "--iterations", "1", "--seed", "0",
+                      "--no-extras", "--output", str(output)])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "in tiles of 256 px overlapping by 64 px (2 at the last size, on the fast graph, " \
+           "chosen to fit in memory)" in out, out
+    assert "Tile 2/2" in out
+    result = iio.imread(output)
+    assert result.shape == (200, 300, 3) and result.std() > 10
