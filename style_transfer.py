@@ -1265,7 +1265,9 @@ def add_ladder_options(run):
                           "iterations being sweeps over the tiles; the tiles are blended where "
                           "they overlap. Its loss comes out close to an untiled picture's, "
                           "for about three times the evaluations (README: Posters): use it "
-                          "where the picture would not fit otherwise. Tiles are always painted "
+                          "where the picture would not fit otherwise (without --tile, a stage "
+                          "too large for memory whole is tiled in the largest tiles that "
+                          "fit). Tiles are always painted "
                           "by the fast graph (their paintings' Gram matrices are the whole "
                           "picture's, found once); the stages that fit whole, by the graph "
                           "asked for")
