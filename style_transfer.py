@@ -747,11 +747,10 @@ class WholeStyle:
     marks than the whole picture would.) The paintings' Gram matrices are summed the same way,
     in pieces of a tile's size, so no pass through VGG16 is larger than a tile."""
 
-    def __init__(self, features, grid, start, paintings, masks, how):
-        """`start`: the stage's first picture, preprocessed (height, width, 3)."""
-        self.features, self.grid = features, grid
-        shape = start.shape[:2]
-        self.weights = tiles.blend_weights(grid, shape)
+    def __init__(self, features, canvas, paintings, masks, how):
+        """`canvas`: the stage's tiles.Canvas, whose tiles and blend weights it shares."""
+        self.features, self.grid, self.weights = features, canvas.tiles, canvas.weights
+        grid, shape = canvas.tiles, canvas.start.shape[:2]
         # A mask counts each pixel by its square (gram_matrix), scaled to a mean of 1.
         masks = [None if m is None else np.square(resize_mask(m, shape))
                  for m in masks or [None] * len(paintings)]
@@ -886,7 +885,7 @@ class Painter:
         photo = resize(content, shape)
         tile_shape = (grid[0].height, grid[0].width)  # every tile is one size: one graph
         graph = self.build_graph(tile_shape, photo[grid[0].region], styles, whole=shape)
-        self.style = WholeStyle(graph.features, grid, x[0],
+        self.style = WholeStyle(graph.features, self.canvas,
                                 [preprocess(s, self.style_shape(shape)) for s in styles],
                                 self.loss.style_masks, self.how)
         sweeps, self.iterations = self.iterations, 1
@@ -1010,7 +1009,7 @@ def activation_bytes(shape, batch):
 
 
 CANVAS_BYTES_PER_PIXEL = 200  # a tiled stage's whole picture, as it is held while painting:
-# tiles.Canvas's start, sums and pieces and WholeStyle's blend weights (float64), the enlarged
+# tiles.Canvas's start, sums, pieces and blend weights (float64), the enlarged
 # start, and the picture put together and converted for each save
 
 

@@ -56,7 +56,7 @@ def test_a_tiles_style_loss_is_the_whole_pictures(weights_path, fresh_graph):
                                 whole=WHOLE)
     styled = st.preprocess(painting, WHOLE)
     canvas = st.random_start(WHOLE, seed=3)[0]
-    style = st.WholeStyle(graph.features, grid, canvas, [styled], None, how)
+    style = st.WholeStyle(graph.features, tiles.Canvas(canvas, grid), [styled], None, how)
     x = st.random_start(tile_shape, seed=4).astype(np.float32)
     got = []
     for painted in (False, True):  # before and after the other tile is first painted
@@ -268,8 +268,8 @@ def test_blended_scaled_paintings_style_losses_in_a_tile(weights_path, fresh_gra
     paintings = [st.preprocess(cli.load_image(path), half) for path in (STYLE, MOSAIC)]
     graph = painter.build_graph(tile_shape, st.resize(photo, WHOLE)[tile.region], paintings,
                                 whole=WHOLE)
-    style = st.WholeStyle(graph.features, grid, st.random_start(WHOLE, seed=3)[0], paintings,
-                          None, how)
+    style = st.WholeStyle(graph.features, tiles.Canvas(st.random_start(WHOLE, seed=3)[0], grid),
+                          paintings, None, how)
     style.aim_at(1)
     x = st.random_start(tile_shape, seed=4).astype(np.float32)
     _, _, *parts = graph.f_outputs([x])
@@ -296,9 +296,9 @@ class PaintingsGiven:
         self.given = []
         original = st.WholeStyle.__init__
 
-        def record(style, features, grid, start, paintings, masks, how):
+        def record(style, features, canvas, paintings, masks, how):
             self.given.append([st.deprocess(p, p.shape[1:3]) for p in paintings])
-            original(style, features, grid, start, paintings, masks, how)
+            original(style, features, canvas, paintings, masks, how)
         monkeypatch.setattr(st.WholeStyle, "__init__", record)
 
 
