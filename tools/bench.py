@@ -15,6 +15,10 @@ One run measures, with the variants interleaved so that drift on a noisy machine
     with two ladders of iterations, against one run at 1024 px with as many evaluations, all
     real runs of the command line from the same noise; the loss at 1024 px of each when coarse
     to fine has finished; and the peak memory of each stage of a 256 -> 2048 px ladder;
+  * --quick's time to the tutorial's picture (the yardstick: the tutorial's recipe at 512 px,
+    its final loss L_tut), beside the tutorial's recipe in interleaved rounds, with the other
+    starts, ladders and precisions tried, three other photo and painting pairs, and the
+    preview (--quick --size 256) against the tutorial's recipe at 256 px;
   * batches (style_batch.py, tools/bench_batch.py): one batch painted by 1 and by 2 local
     Dask workers of one thread each, in pictures per minute, and the engine's cost per task;
   * a clip (style_video.py --workers, tools/bench_clip.py): the demo clip painted in order and
@@ -588,6 +592,8 @@ QUICK_PAIRS = [  # photo, painting, options: other pictures, another aspect rati
     ("chelsea.png", "swirls.png", ["--content-layer", "block4_conv2", "--content-weight", "0.25"]),
 ]
 PREVIEW = ["--quick", "--size", "256"]
+PREVIEW_TUTORIAL = ["--fast", "--size", "256", "--seed", "0", "--no-extras"]  # its yardstick
+PREVIEW_NEAR = 0.10  # a preview worth looking at: within this of the tutorial's loss at 256 px
 DISAGREE = 0.10  # rounds whose times differ by more than this mark a table as disturbed
 
 
@@ -714,9 +720,13 @@ def measure_quick(args):
             f"{base['saves'][-1]['time']:.0f} s, {base['saves'][-1]['loss']:.4g} | "
             f"{ratio_cell(fast, base)[0]} | {fast['saves'][-1]['loss']:.4g} after "
             f"{fast['saves'][-1]['time']:.0f} s | {ratio_cell(fast, base, 'saved')[0]} |")
-    print("The preview: --quick --size 256 ...", flush=True)
+    print("The preview: the tutorial's recipe at 256 px, then --quick --size 256 ...", flush=True)
+    small = paint_and_score("preview_tutorial", [str(PHOTO), str(STYLE), *PREVIEW_TUTORIAL],
+                            {}, scratch)
     preview = paint_and_score("preview", [str(PHOTO), str(STYLE), "--seed", "0", "--no-extras",
                                           *PREVIEW], {}, scratch)
+    preview_near = time_to(preview, small["saves"][-1]["loss"] * (1 + PREVIEW_NEAR))
+    preview_ready = time_to(preview, small["saves"][-1]["loss"])
 
     picture_rows(pictures, ROOT / "docs" / "quick_pictures.png")
     spread = max(t["saves"][-1]["time"] for t in tutorial) / min(t["saves"][-1]["time"]
@@ -775,12 +785,21 @@ def measure_quick(args):
         "| --- | --- | --- | --- | --- | --- |",
         *pair_rows,
         "",
-        f"**The preview**, `{' '.join(PREVIEW)}` ({'x'.join(map(str, preview['shape'][::-1]))}): "
-        f"its first picture saved "
-        f"{preview['saves'][0]['time']:.1f} s after the command, its last "
-        f"{preview['saves'][-1]['time']:.1f} s (target < 15 s: "
-        f"{verdict(preview['saves'][-1]['time'] < 15)}), {sum(preview['evaluations'])} "
-        f"evaluations, loss {preview['saves'][-1]['loss']:.4g}.",
+        f"**The preview**, `{' '.join(PREVIEW)}` ({'x'.join(map(str, preview['shape'][::-1]))}), "
+        "against the tutorial's recipe at the same size (`"
+        f"{' '.join(PREVIEW_TUTORIAL)}`: {small['saves'][-1]['loss']:.4g} after "
+        f"{small['saves'][-1]['time']:.0f} s, its L_tut at 256 px): the preview's first picture "
+        f"was saved {preview['saves'][0]['time']:.1f} s after the command, its first within "
+        f"{PREVIEW_NEAR:.0%} of the tutorial's loss "
+        + ("never" if preview_near is None else f"{preview_near:.1f} s")
+        + f" (target < 15 s: {verdict(preview_near is not None and preview_near < 15)}), "
+        "its first as good as the tutorial's "
+        + ("never" if preview_ready is None else f"{preview_ready:.1f} s")
+        + f", its last {preview['saves'][-1]['time']:.1f} s, after "
+        f"{sum(preview['evaluations'])} evaluations, at loss "
+        f"{preview['saves'][-1]['loss']:.4g}; the losses of its saves: "
+        + ", ".join(f"{save['loss']:.3g} at {save['time']:.1f} s" for save in preview["saves"])
+        + ".",
         "",
         f"This part took {time.time() - began:.0f} s.",
     ])
