@@ -1112,6 +1112,14 @@ def layer_name(text):
     return text
 
 
+def color_mode(text):
+    if text not in COLOR_MODES:  # most often a file name, the flag alone given before it
+        raise argparse.ArgumentTypeError(
+            f"unknown mode {text!r} (modes: {', '.join(COLOR_MODES)}); for the default, put "
+            "--preserve-color after the file names or write --preserve-color=swap")
+    return text
+
+
 def add_painting_options(parser):
     """The options that decide what a painting looks like, for stills and video alike."""
     paint = parser.add_argument_group("what the picture looks like")
@@ -1125,7 +1133,7 @@ def add_painting_options(parser):
     paint.add_argument("--tv-weight", type=cli.non_negative, default=TV_WEIGHT,
                        help="raise for a smoother, less noisy result (default: %(default)s)")
     paint.add_argument("--preserve-color", nargs="?", const="swap", default=None,
-                       choices=COLOR_MODES, metavar="MODE",
+                       type=color_mode, metavar="MODE",
                        help="keep the photo's colours and take only the painting's brushwork. "
                             "MODE: swap (the default: the result's brightness with the photo's "
                             "colours, after the run), luminance (paint in brightness only, "
@@ -1258,18 +1266,11 @@ def add_ladder_options(run):
     run.add_argument("--tile", type=cli.whole_number(32, " (VGG16 halves it five times)",
                                                      maximum=100_000), metavar="N",
                      help="paint any stage longer than N px in overlapping tiles of at most "
-                          "N px, one after another, so that memory holds one tile's "
-                          "evaluation, not the picture's: a poster larger than memory. Each "
-                          "tile paints its part of the whole picture's loss, the stage's "
-                          "iterations being sweeps over the tiles; the tiles are blended where "
-                          "they overlap. Its loss comes out close to an untiled picture's, "
-                          "for about three times the evaluations (README: Posters): use it "
-                          "where the picture would not fit otherwise (without --tile, a stage "
-                          "too large for memory whole is tiled in the largest tiles that "
-                          "fit). Tiles are always painted "
-                          "by the fast graph (their paintings' Gram matrices are the whole "
-                          "picture's, found once); the stages that fit whole, by the graph "
-                          "asked for")
+                          "N px, so that memory holds one tile, not the picture: a poster. "
+                          "Each tile paints its part of the whole picture's loss, for about "
+                          "three times the evaluations (README: Posters). Without --tile, a "
+                          "stage too large for memory whole is tiled in the largest tiles "
+                          "that fit. Tiles always use the fast graph")
     run.add_argument("--tile-overlap", type=cli.whole_number(0, maximum=100_000), metavar="N",
                      help=f"how many pixels neighbouring tiles share (default: {TILE_OVERLAP})")
     run.add_argument("--quick", action="store_true",
@@ -1497,11 +1498,13 @@ class StillRun(Watcher):
         self.complete = {}    # the files written in full so far: {path: what it holds}
         self.last = time.time()
         self.tiles_began = None  # when a tiled stage's first tile began, for the time left
+        self.visit = None        # the tile being painted (a TileVisit), in a tiled stage
 
     def should_stop(self):
         return self.stop.is_set()
 
     def stage_begins(self, stage, shape, iterations):
+        self.visit = None
         if stage:
             detail = " with the photo's detail" if self.args.quick else ""
             cli.say(f"Stage {stage + 1}/{len(self.args.scales)}: {shape[1]}x{shape[0]} px, "
@@ -1515,6 +1518,7 @@ class StillRun(Watcher):
 
     def tile_started(self, visit, loss):
         tile, now = visit.tile, time.time()
+        self.visit = visit
         done = (visit.sweep - 1) * visit.count + visit.index  # tiles painted in this stage
         if done == 0:
             self.tiles_began, left = now, ""
@@ -1522,8 +1526,8 @@ class StillRun(Watcher):
             wait = (now - self.tiles_began) / done * (visit.sweeps * visit.count - done)
             left = f", about {cli.duration(wait)} left in the stage"
         cli.say(f"Tile {visit.index + 1}/{visit.count}, sweep {visit.sweep}/{visit.sweeps} "
-                f"({tile.width}x{tile.height} px at x {tile.left}, y {tile.top}): start loss "
-                f"{loss:.4g}{left}")
+                f"({tile.width}x{tile.height} px at x {tile.left}, y {tile.top}): its part of "
+                f"the loss {loss:.4g} at the start{left}")
         self.last = now
 
     def iteration_done(self, iteration):
@@ -1534,8 +1538,11 @@ class StillRun(Watcher):
         self.save(self.output, iteration.picture,
                   f"the picture after iteration {len(self.frames)}")
         now = time.time()
-        cli.say(f"Iteration {iteration.number}/{iteration.iterations}: "
-                f"{cli.describe_loss(iteration.loss, iteration.parts, self.labels)}; "
+        # A tile's loss is its part of the whole picture's (WholeStyle), not the whole's:
+        # said so, lest the loss seem to halve when a stage goes into tiles.
+        step = (f"Iteration {iteration.number}/{iteration.iterations}: " if self.visit is None
+                else f"Tile {self.visit.index + 1}/{self.visit.count} done, its part of the ")
+        cli.say(f"{step}{cli.describe_loss(iteration.loss, iteration.parts, self.labels)}; "
                 f"{now - self.last:.1f} s, saved {self.output}")
         self.last = now
 

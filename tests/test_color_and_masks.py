@@ -6,7 +6,7 @@ import pytest
 import colours
 import command_line as cli
 import style_transfer as st
-from helpers import CONTENT, MOSAIC, STYLE, main_says
+from helpers import CONTENT, MOSAIC, STYLE, assert_one_line_error, main_says
 
 
 @pytest.fixture(scope="module")
@@ -219,3 +219,22 @@ def test_a_masked_two_painting_run_coarse_to_fine_warns_about_a_stretched_mask(t
     assert len(err) == 1 and err[0].startswith(f"warning: --style-masks {tmp_path / 'wide.png'}")
     assert "stretched" in err[0]
     assert iio.imread(output).shape == (43, 64, 3)
+
+
+@pytest.mark.parametrize("argv, words", [
+    # The flag alone before the file names takes the photo's name as its MODE: the line must
+    # say how to give it instead, not only that the mode is unknown.
+    (["--preserve-color", CONTENT, STYLE], ["unknown mode", "after the file names",
+                                             "--preserve-color=swap"]),
+    ([CONTENT, STYLE, "--preserve-color", "bogus"], ["'bogus'", "luminance", "match-sym"]),
+])
+def test_an_unknown_colour_mode_is_one_line_saying_what_to_write(argv, words, capsys):
+    status, err = main_says(argv, capsys)
+    assert_one_line_error(status, err, *words)
+
+
+def test_each_colour_mode_and_the_flag_alone_are_taken():
+    for mode in colours.COLOR_MODES:
+        assert st.parse_args([CONTENT, STYLE, "--preserve-color", mode]).preserve_color == mode
+    assert st.parse_args([CONTENT, STYLE, "--preserve-color"]).preserve_color == "swap"
+    assert st.parse_args([CONTENT, STYLE]).preserve_color is None
