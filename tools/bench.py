@@ -645,6 +645,10 @@ def yardstick_argv(photo, painting, options, starts):
             *[option.format(**starts) for option in options]]
 
 
+def seconds_or_never(seconds):
+    return "never" if seconds is None else f"{seconds:.1f} s"
+
+
 def ratio_cell(run, tutorial, key="loss"):
     """The time to the tutorial's picture, and its ratio to the tutorial's own time."""
     reached = time_to(run, tutorial["saves"][-1][key], key)
@@ -791,10 +795,10 @@ def measure_quick(args):
         f"{small['saves'][-1]['time']:.0f} s, its L_tut at 256 px): the preview's first picture "
         f"was saved {preview['saves'][0]['time']:.1f} s after the command, its first within "
         f"{PREVIEW_NEAR:.0%} of the tutorial's loss "
-        + ("never" if preview_near is None else f"{preview_near:.1f} s")
+        + seconds_or_never(preview_near)
         + f" (target < 15 s: {verdict(preview_near is not None and preview_near < 15)}), "
         "its first as good as the tutorial's "
-        + ("never" if preview_ready is None else f"{preview_ready:.1f} s")
+        + seconds_or_never(preview_ready)
         + f", its last {preview['saves'][-1]['time']:.1f} s, after "
         f"{sum(preview['evaluations'])} evaluations, at loss "
         f"{preview['saves'][-1]['loss']:.4g}; the losses of its saves: "
