@@ -39,7 +39,9 @@
 # The tutorial's `K.placeholder` and `K.gradients` belong to TensorFlow's *graph mode*: we first
 # describe the whole computation, then run it many times. TensorFlow 2 runs eagerly by default,
 # so `st.use_graph_mode()` switches it back before anything else is built. `K` is the Keras 2
-# backend (from the `tf-keras` package) that the tutorial was written against.
+# backend (from the `tf-keras` package) that the tutorial was written against. The lesson is
+# `style_transfer.py` (`st`); what is not the lesson (reading any picture file, finding the
+# weights, drawing the comparison sheet) comes from the `painter` package beside it.
 #
 # `SIZE` is the longer side of the pictures in pixels and `ITERATIONS` how many times we stop to
 # look at the picture. (`make test` runs this notebook at a tiny size through the environment
@@ -59,11 +61,13 @@ import PIL.Image
 from IPython.display import Image, Markdown, display
 
 sys.path.insert(0, str(Path.cwd().parent))  # this notebook is in notebooks/, the script one up
-import command_line as cli  # the command line's plumbing: reading pictures, quiet TensorFlow
-import style_transfer as st
+# The package beside the lesson reads pictures, finds VGG16's weights and draws the sheets.
+from painter import files, pictures, startup, weights
+with startup.quiet_native_stderr():  # TensorFlow's start-up notices (CUDA, oneDNN), parked
+    import style_transfer as st
+from tf_keras import backend as K
 
 st.use_graph_mode()
-K = st.K
 
 SIZE = int(os.environ.get("STYLE_NOTEBOOK_SIZE", 192))
 ITERATIONS = int(os.environ.get("STYLE_NOTEBOOK_ITERATIONS", 10))
@@ -91,8 +95,8 @@ def picture(image, zoom=2, format="jpeg"):
 # pictures go through the network together, as one batch.
 
 # %%
-content = cli.load_image(IMAGES / "chelsea.png")
-style = cli.load_image(IMAGES / "swirls.png")
+content = files.load_image(IMAGES / "chelsea.png")
+style = files.load_image(IMAGES / "swirls.png")
 shape = st.result_shape(content, SIZE)
 height, width = shape
 print(f"photo {content.shape[1]}x{content.shape[0]}, painting {style.shape[1]}x{style.shape[0]}"
@@ -169,8 +173,8 @@ print("the batch:", K.int_shape(input_tensor))
 show(st.vgg16)
 
 # %%
-weights_path = st.resolve_weights("imagenet")
-with cli.quiet_native_stderr():  # TensorFlow looks for a GPU here, and says so at length
+weights_path = weights.resolve_weights("imagenet")
+with startup.quiet_native_stderr():  # TensorFlow looks for a GPU here, and says so at length
     model = st.vgg16(input_tensor, weights_path)
 model.summary()
 
@@ -334,7 +338,7 @@ print("the gradient has one number per pixel and channel:", start_gradient.shape
 # the challenge at the end. It gives the same loss:
 
 # %%
-with cli.quiet_native_stderr():
+with startup.quiet_native_stderr():
     script_graph = st.build_loss_and_grads(content_array, [style_array], weights_path)
 script_loss = script_graph.f_outputs([noise])[0]
 print(f"the script's loss of the noise: {script_loss:.4g}; the same: "
@@ -408,9 +412,9 @@ result = st.deprocess(evaluator.best_x, shape)
 # its parts: the style part falls fastest at first, then the three settle into a balance.
 
 # %%
-picture(cli.comparison_sheet([content, style, result], 2 * height), zoom=1)
+picture(pictures.comparison_sheet([content, style, result], 2 * height), zoom=1)
 labels = {"content": "content", "style 1": "style", "total variation": "total variation"}
-picture(cli.loss_plot(history, [0], labels), zoom=1, format="png")
+picture(pictures.loss_plot(history, [0], labels), zoom=1, format="png")
 
 # %% [markdown]
 # ## The challenge: two paintings at once
@@ -427,12 +431,12 @@ picture(cli.loss_plot(history, [0], labels), zoom=1, format="png")
 #   instead of the tutorial's batch (now four images). The same loss, for a fraction of the work.
 
 # %%
-mosaic = cli.load_image(IMAGES / "mosaic.png")
+mosaic = files.load_image(IMAGES / "mosaic.png")
 paintings = [style, mosaic]
 BLEND_ITERATIONS = max(1, ITERATIONS // 2)
 
 K.clear_session()  # the first picture's graph is done with
-with cli.quiet_native_stderr():
+with startup.quiet_native_stderr():
     graph = st.build_loss_and_grads(content_array, [st.preprocess(p, shape) for p in paintings],
                                     weights_path, st.LossSettings(style_blend=(1, 1), fast=True))
 print("the loss's parts:", graph.parts)
@@ -450,7 +454,7 @@ def on_blend_iteration(i):
 st.optimize_continuous(evaluator, content_array.astype(np.float64), BLEND_ITERATIONS,
                        on_blend_iteration)
 blend = st.deprocess(evaluator.best_x, shape)
-picture(cli.comparison_sheet([content, *paintings, blend], 2 * height), zoom=1)
+picture(pictures.comparison_sheet([content, *paintings, blend], 2 * height), zoom=1)
 
 # %% [markdown]
 # ## What next

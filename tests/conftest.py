@@ -11,9 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-import command_line as cli  # noqa: E402
 import helpers  # noqa: E402
+from painter import startup, weights  # noqa: E402  (the package sets the environment up)
 import style_transfer as st  # noqa: E402
+from tf_keras import backend as K  # noqa: E402
 
 # The tutorial's K.placeholder and K.gradients need graph mode, for the whole test process.
 st.use_graph_mode()
@@ -23,17 +24,17 @@ st.use_graph_mode()
 def weights_path():
     """The real VGG16 ImageNet weights, found as a user's run finds them."""
     try:
-        return st.resolve_weights("imagenet")
-    except cli.UserError as error:
+        return weights.resolve_weights("imagenet")
+    except startup.UserError as error:
         pytest.fail(f"{error} (make test builds them first)")
 
 
 @pytest.fixture
 def fresh_graph():
     """Each graph-building test starts from an empty Keras session."""
-    st.K.clear_session()
+    K.clear_session()
     yield
-    st.K.clear_session()
+    K.clear_session()
 
 
 @pytest.fixture(autouse=True)

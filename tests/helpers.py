@@ -54,12 +54,12 @@ def measured_peak_bytes(graph, pixels):
 # --- the one-line error ---------------------------------------------------------------------
 def main_says(argv, capsys, main=None):
     """Run a command line in this process, as `python style_transfer.py ARGV` would (or
-    `main`, say style_video's, instead of style_transfer's); return (exit status, the lines
-    on stderr). argparse's usage errors exit: their status is returned too. A traceback on
-    stderr fails the test."""
+    `main`, say painter.video's, instead of the stills' painter.still.main); return (exit
+    status, the lines on stderr). argparse's usage errors exit: their status is returned too.
+    A traceback on stderr fails the test."""
     if main is None:
-        import style_transfer
-        main = style_transfer.main
+        from painter import still
+        main = still.main
     try:
         status = main(argv)
     except SystemExit as exit_:  # argparse's usage errors

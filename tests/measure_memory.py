@@ -16,7 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import command_line as cli  # noqa: E402
+from painter import files, memory, startup
+from painter.weights import resolve_weights
 import style_transfer as st  # noqa: E402
 
 
@@ -26,13 +27,13 @@ def peak_rss():
 
 def main(graph, size):
     st.use_graph_mode()
-    photo = cli.load_image(ROOT / "images" / "chelsea.png")
-    painting = cli.load_image(ROOT / "images" / "swirls.png")
-    weights = st.resolve_weights("imagenet")
+    photo = files.load_image(ROOT / "images" / "chelsea.png")
+    painting = files.load_image(ROOT / "images" / "swirls.png")
+    weights = resolve_weights("imagenet")
     shape = st.result_shape(photo, size)
     x = st.random_start(shape, 0).ravel()
     baseline = peak_rss()
-    with cli.quiet_native_stderr():
+    with startup.quiet_native_stderr():
         built = st.build_loss_and_grads(st.preprocess(photo, shape),
                                         [st.preprocess(painting, shape)], weights,
                                         st.LossSettings(fast=graph == "fast"))
@@ -43,7 +44,7 @@ def main(graph, size):
     print(json.dumps({"graph": graph, "size": size, "shape": shape,
                       "baseline_gb": round(baseline / 1e9, 3), "peak_gb": round(peak / 1e9, 3),
                       "above_baseline_gb": round((peak - baseline) / 1e9, 3),
-                      "estimate_gb": round(st.activation_bytes(shape, 1 if graph == "fast"
+                      "estimate_gb": round(memory.activation_bytes(shape, 1 if graph == "fast"
                                                                else 3) / 1e9, 3)}))
 
 

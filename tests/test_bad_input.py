@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import command_line as cli
+from painter import files, memory, startup, still, weights
 import style_transfer as st
 from helpers import (CONTENT, MEASURED_BASELINE_GB, ROOT, STYLE, assert_one_line_error,
                      main_says, measured_peak_bytes)
+
+pytestmark = pytest.mark.lesson  # needs only requirements.txt (make test-lesson)
 
 
 def assert_refused(path, capsys, tmp_path, *words):
@@ -113,7 +115,7 @@ def test_a_generated_batch_of_malformed_files_all_exit_2(tmp_path, capsys):
 def load_saved(tmp_path, image, name, **params):
     path = tmp_path / name
     image.save(path, **params)
-    loaded = cli.load_image(path)
+    loaded = files.load_image(path)
     assert loaded.dtype == np.uint8 and loaded.ndim == 3 and loaded.shape[2] == 3
     return loaded
 
@@ -145,7 +147,7 @@ def test_16_bit_grey_png(tmp_path):
     deep = np.array([[0, 32896], [65535, 1000]], dtype=">u2")
     path = tmp_path / "deep.png"
     path.write_bytes(raw_png(2, 2, bit_depth=16, colour_type=0, rows=[r.tobytes() for r in deep]))
-    loaded = cli.load_image(path)
+    loaded = files.load_image(path)
     assert loaded.shape == (2, 2, 3) and loaded.dtype == np.uint8
     np.testing.assert_array_equal(loaded[:, :, 0], np.round(deep / 65535 * 255))
     np.testing.assert_array_equal(loaded[:, :, 0], loaded[:, :, 2])
@@ -157,7 +159,7 @@ def test_16_bit_rgb_png(tmp_path):
     deep[0, 0] = [65535, 0, 32896]
     path = tmp_path / "deep_rgb.png"
     path.write_bytes(raw_png(2, 2, bit_depth=16, colour_type=2, rows=[r.tobytes() for r in deep]))
-    loaded = cli.load_image(path)
+    loaded = files.load_image(path)
     assert loaded.shape == (2, 2, 3) and loaded.dtype == np.uint8
     assert loaded[0, 0].tolist() == [255, 0, 128] and loaded[1, 1].tolist() == [0, 0, 0]
 
@@ -170,7 +172,7 @@ def test_float_tiff_with_nan_loads_quietly(tmp_path):
     Image.fromarray(values, mode="F").save(path)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing may leak onto the learner's terminal
-        image = cli.load_image(path)
+        image = files.load_image(path)
     assert image.shape == (48, 64, 3) and image.dtype == np.uint8
     assert np.all(image[0, :10] == 0)
     assert image[-1, -1, 0] == 255
@@ -199,7 +201,7 @@ def test_animated_gif_gives_its_first_frame(tmp_path):
     frames = [Image.new("RGB", (4, 4), colour) for colour in [(255, 0, 0), (0, 0, 255)]]
     path = tmp_path / "anim.gif"
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=100)
-    loaded = cli.load_image(path)
+    loaded = files.load_image(path)
     assert loaded[0, 0].tolist() == [255, 0, 0]
 
 
@@ -303,8 +305,8 @@ def test_a_size_too_large_for_memory_is_refused_with_the_largest_that_fits(tmp_p
     # By what runs were measured to take (helpers.MEASURED_PEAK_GB), not by the estimate that
     # named it: the tutorial's graph at that size fits in the memory free now, and the largest
     # size that would fit is not 1.5x larger (the learner is not sent needlessly small).
-    photo = cli.load_image(CONTENT)
-    free = cli.available_memory() - MEASURED_BASELINE_GB * 1e9
+    photo = files.load_image(CONTENT)
+    free = memory.available_memory() - MEASURED_BASELINE_GB * 1e9
     pixels = lambda size: np.prod(st.result_shape(photo, size))
     assert measured_peak_bytes("tutorial", pixels(fits)) < free
     assert measured_peak_bytes("tutorial", pixels(int(1.5 * fits))) > free
@@ -380,11 +382,11 @@ def test_a_refused_run_leaves_no_empty_folder_behind(tmp_path, capsys):
 
 def test_paths_starting_with_a_tilde_mean_the_home_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    args = st.parse_args(["~/cat.png", "~/style.png", "--init", "~/start.png",
+    args = still.parse_args(["~/cat.png", "~/style.png", "--init", "~/start.png",
                           "--output", "~/out/cat.png", "--weights", "~/vgg.h5"])
-    for path in [args.content, *args.styles, args.init, args.output, args.weights]:
+    for path in [args.content, *args.styles, args.paint.init, args.output, args.weights]:
         assert path.startswith(str(tmp_path) + "/")
-    assert st.parse_args([CONTENT, STYLE]).init == "noise"
+    assert still.parse_args([CONTENT, STYLE]).paint.init == "noise"
 
 
 def test_a_web_address_says_to_download_it_first(tmp_path, capsys):
@@ -405,21 +407,21 @@ def test_a_picture_under_32_pixels_is_scaled_up_with_a_warning(tmp_path, capsys,
     assert status == 0
     assert lines == [f"warning: {tiny} is only 1x1 pixels, under 32 on a side: it is scaled "
                      "up to the picture's size, which blurs it; a larger image paints better"]
-    assert cli.load_image(output).shape == ((48, 48, 3) if which == "photo" else (32, 48, 3))
+    assert files.load_image(output).shape == ((48, 48, 3) if which == "photo" else (32, 48, 3))
 
 
 @pytest.mark.slow
 def test_a_disk_that_fills_at_the_end_names_the_file_and_what_is_complete(tmp_path, capsys,
                                                                          monkeypatch):
     import errno
-    real = cli.save_image
+    real = files.save_image
 
     def full_at_the_gif(path, image):
         if str(path).endswith(".gif"):
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return real(path, image)
 
-    monkeypatch.setattr(cli, "save_image", full_at_the_gif)
+    monkeypatch.setattr(files, "save_image", full_at_the_gif)
     output = tmp_path / "o.png"
     status, lines = main_says([CONTENT, STYLE, "--size", "48", "--iterations", "2", "--fast",
                                "--output", str(output)], capsys)
@@ -430,7 +432,7 @@ def test_a_disk_that_fills_at_the_end_names_the_file_and_what_is_complete(tmp_pa
     assert f"{tmp_path / 'o_iterations'} (the pictures of iterations 1 to 2)" in line
     assert f"{tmp_path / 'o_sheet.png'} (the comparison sheet)" in line
     assert "o_loss.png" not in line  # not written: it comes after the GIF
-    assert cli.load_image(output).shape == (32, 48, 3)
+    assert files.load_image(output).shape == (32, 48, 3)
 
 
 def test_files_in_the_way_of_the_extras_are_refused_before_the_run(tmp_path, capsys):
@@ -472,7 +474,7 @@ def test_missing_weights_file(tmp_path, capsys):
 
 def weights_refused(path, capsys, tmp_path):
     """Run with --weights PATH; it must be refused before the run announces itself."""
-    status = st.main([CONTENT, STYLE, "--size", "64", "--weights", str(path),
+    status = still.main([CONTENT, STYLE, "--size", "64", "--weights", str(path),
                       "--output", str(tmp_path / "o.png")])
     out, err = capsys.readouterr()
     assert "Painting" not in out
@@ -504,13 +506,13 @@ def test_an_hdf5_file_cut_short_is_called_damaged_or_incomplete(tmp_path, capsys
 
 def test_a_damaged_default_copy_says_how_to_get_a_good_one(tmp_path, monkeypatch,
                                                            weights_path):
-    cut = tmp_path / "weights" / cli.WEIGHTS_NAME
+    cut = tmp_path / "weights" / weights.WEIGHTS_NAME
     cut.parent.mkdir()
     cut.write_bytes(weights_path.read_bytes()[:1_000_000])
-    monkeypatch.setattr(cli, "LOCAL_WEIGHTS", cut)
-    with pytest.raises(cli.UserError, match="damaged or incomplete.*delete it and run again.*"
+    monkeypatch.setattr(weights, "LOCAL_WEIGHTS", cut)
+    with pytest.raises(startup.UserError, match="damaged or incomplete.*delete it and run again.*"
                                            "make weights"):
-        st.resolve_weights("imagenet")
+        weights.resolve_weights("imagenet")
 
 
 @pytest.mark.parametrize("values, words", [("zeros", "only zeros"), ("constant", "repeated"),
@@ -560,7 +562,8 @@ def fake_vgg16_weights(path, wrong=None, values="random"):
 
 def test_a_weights_file_laid_out_like_vgg16_is_accepted(tmp_path):
     path = fake_vgg16_weights(tmp_path / "vgg.h5")
-    cli.check_weights_file(path, f"--weights {path}", st.vgg16_weight_shapes())  # raises if refused
+    # raises if refused:
+    weights.check_weights_file(path, f"--weights {path}", weights.vgg16_weight_shapes())
 
 
 @pytest.mark.parametrize("wrong", ["block1_conv1", "block3_conv1", "block5_conv3"])

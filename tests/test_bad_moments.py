@@ -8,10 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import command_line as cli
+from painter import clips, files, inputs, startup, video
 import style_transfer as st
-import style_video as sv
-import video_files
 from helpers import CONTENT, ROOT, STYLE, assert_one_line_error, main_says
 
 
@@ -30,13 +28,13 @@ def test_a_mask_drawn_on_a_transparent_layer_counts_its_transparent_part_as_blac
     rgba[~inside, :3] = 255
     rgba[4:8, 4:8, 3] = 128                # and a half-transparent white patch
     Image.fromarray(rgba).save(tmp_path / "layer.png")
-    mask = st.load_mask(tmp_path / "layer.png")
+    mask = inputs.load_mask(tmp_path / "layer.png")
     expected = inside.astype(float)
     expected[4:8, 4:8] = 128 / 255
     np.testing.assert_allclose(mask, expected, atol=1e-9)
     # A grey picture of the same, without transparency, is read as it looks.
     Image.fromarray((expected * 255).round().astype(np.uint8)).save(tmp_path / "grey.png")
-    np.testing.assert_allclose(st.load_mask(tmp_path / "grey.png"), expected, atol=1 / 255)
+    np.testing.assert_allclose(inputs.load_mask(tmp_path / "grey.png"), expected, atol=1 / 255)
 
 
 def test_a_mask_whose_white_region_is_too_small_for_a_layer_is_refused_before_any_work(
@@ -74,7 +72,7 @@ def test_the_smallest_region_the_refusal_names_paints(tmp_path, capsys):
 def test_a_16_bit_picture_with_small_values_is_dark_not_8_bit(tmp_path, suffix):
     values = (np.arange(12 * 16).reshape(12, 16) % 251).astype(np.uint16)  # all at most 250
     Image.fromarray(values).save(tmp_path / f"dark{suffix}")
-    image = cli.load_image(tmp_path / f"dark{suffix}")
+    image = files.load_image(tmp_path / f"dark{suffix}")
     expected = np.clip(values / 65535 * 255 + 0.5, 0, 255).astype(np.uint8)  # 0 or 1: dark
     np.testing.assert_array_equal(image[:, :, 0], expected)
     assert image.max() <= 1
@@ -86,7 +84,7 @@ def test_a_16_bit_picture_with_small_values_is_dark_not_8_bit(tmp_path, suffix):
 def test_a_frame_rate_no_video_can_hold_is_refused_before_the_clip_is_read(tmp_path, capsys,
                                                                           fps, output):
     status, err = main_says(["no-such-clip.mp4", STYLE, "--fps", fps,
-                             "--output", str(tmp_path / "new" / output)], capsys, sv.main)
+                             "--output", str(tmp_path / "new" / output)], capsys, video.main)
     assert_one_line_error(status, err, "--fps", "ten minutes")
     assert not (tmp_path / "new").exists()
 
@@ -105,17 +103,17 @@ def frames_of(count, shape=(48, 64)):
     (".mp4", ["-movflags", "-faststart"])])                    # the index at the end
 def test_a_clip_cut_short_is_refused_whatever_its_container(tmp_path, kind, remux):
     made = tmp_path / "made.mp4"
-    video_files.write_video(made, frames_of(24), 8.0)
+    clips.write_video(made, frames_of(24), 8.0)
     whole = tmp_path / f"whole{kind}"
-    subprocess.run([video_files.imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(made),
+    subprocess.run([clips.imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(made),
                     *(remux if "-c:v" in remux else ["-c", "copy", *remux]), str(whole)],
                    check=True, timeout=120)
-    assert len(video_files.read_clip(whole, 64).frames) == 24
+    assert len(clips.read_clip(whole, 64).frames) == 24
     data = whole.read_bytes()
     cut = tmp_path / f"cut{kind}"
     cut.write_bytes(data[:int(len(data) * 0.6)])
-    with pytest.raises(cli.UserError) as refused:  # never painted as a shorter clip
-        video_files.read_clip(cut, 64)
+    with pytest.raises(startup.UserError) as refused:  # never painted as a shorter clip
+        clips.read_clip(cut, 64)
     if remux != ["-movflags", "-faststart"]:  # with the index at the end it is unreadable
         assert "cut short" in str(refused.value)
 
@@ -124,17 +122,17 @@ def test_a_clip_cut_short_is_refused_whatever_its_container(tmp_path, kind, remu
 WRITER = """
 import sys, numpy as np
 sys.path.insert(0, {root!r})
-import command_line as cli
+from painter import files
 rng = np.random.default_rng(int(sys.argv[1]))
 for _ in range(40):
-    cli.save_image(sys.argv[2], rng.integers(0, 256, (120, 160, 3), dtype=np.uint8))
+    files.save_image(sys.argv[2], rng.integers(0, 256, (120, 160, 3), dtype=np.uint8))
 """
 
 
 @pytest.mark.slow
 def test_two_programs_writing_one_output_never_leave_a_broken_file(tmp_path):
     output = tmp_path / "shared.png"
-    cli.save_image(output, np.zeros((120, 160, 3), np.uint8))
+    files.save_image(output, np.zeros((120, 160, 3), np.uint8))
     code = WRITER.format(root=str(ROOT))
     writers = [subprocess.Popen([sys.executable, "-c", code, str(seed), str(output)],
                                 stderr=subprocess.PIPE) for seed in (1, 2)]
@@ -165,7 +163,7 @@ def test_a_refused_still_leaves_no_folder_behind(tmp_path, capsys, extra):
 def test_a_refused_video_leaves_no_folder_behind(tmp_path, capsys):
     output = tmp_path / "new" / "v.mp4"
     status, err = main_says([str(tmp_path / "no-such-clip.mp4"), STYLE,
-                             "--output", str(output)], capsys, sv.main)
+                             "--output", str(output)], capsys, video.main)
     assert_one_line_error(status, err, "no such file")
     assert list(tmp_path.iterdir()) == []
 
@@ -177,18 +175,18 @@ def test_an_earlier_runs_later_iterations_are_removed_at_the_end_not_the_start(
     steps = tmp_path / "o_iterations"
     steps.mkdir()
     for i in range(1, 6):  # an earlier, longer run's
-        cli.save_image(steps / f"iteration_{i:03d}.png", np.zeros((8, 8, 3), np.uint8))
+        files.save_image(steps / f"iteration_{i:03d}.png", np.zeros((8, 8, 3), np.uint8))
     seen_while_painting = []
-    save_image = cli.save_image
+    save_image = files.save_image
 
     def noting(path, image):  # what another run watching the folder would see meanwhile
         seen_while_painting.append((steps / "iteration_005.png").exists())
         save_image(path, image)
 
-    monkeypatch.setattr(cli, "save_image", noting)
+    monkeypatch.setattr(files, "save_image", noting)
     status, err = main_says([CONTENT, STYLE, "--size", "48", "--fast", "--iterations", "2",
                              "--no-extras", "--output", str(tmp_path / "o.png")], capsys)
     assert status == 0, err
     assert seen_while_painting and all(seen_while_painting)
     assert sorted(p.name for p in steps.iterdir()) == ["iteration_001.png", "iteration_002.png"]
-    assert cli.load_image(steps / "iteration_002.png").shape == (32, 48, 3)  # this run's
+    assert files.load_image(steps / "iteration_002.png").shape == (32, 48, 3)  # this run's

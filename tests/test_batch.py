@@ -1,6 +1,7 @@
 """style_batch.py: many pictures painted by a real local Dask cluster of 2 workers, at 48 px and
 one iteration, each checked against the same picture painted alone (style_transfer's Painter
 and style_transfer.main), never against another batch."""
+import io
 import os
 import re
 import signal
@@ -12,9 +13,8 @@ import numpy as np
 import psutil
 import pytest
 
-import cluster
-import command_line as cli
-import style_batch
+from painter import batch_run, cluster, files, paint, settings, still
+from painter.batch import main, parse_args
 import style_transfer as st
 from helpers import (CONTENT, MOSAIC, ROOT, STYLE, Child, assert_one_line_error, local_workers,
                      main_says, run_script)
@@ -31,10 +31,10 @@ NAMES = [f"{photo}_{style}.png" for photo in ("cat", "crop", "mirror")
 def small_photos(folder):
     """Three photos of different content and shape, small so that they load in no time."""
     folder.mkdir()
-    cat = st.resize(cli.load_image(CONTENT), (80, 120))
-    cli.save_image(folder / "cat.png", cat)
-    cli.save_image(folder / "mirror.png", np.ascontiguousarray(cat[:, ::-1]))
-    cli.save_image(folder / "crop.png", np.ascontiguousarray(cat[10:70, 30:110]))
+    cat = st.resize(files.load_image(CONTENT), (80, 120))
+    files.save_image(folder / "cat.png", cat)
+    files.save_image(folder / "mirror.png", np.ascontiguousarray(cat[:, ::-1]))
+    files.save_image(folder / "crop.png", np.ascontiguousarray(cat[10:70, 30:110]))
     return folder
 
 
@@ -45,9 +45,11 @@ def batch_argv(photos, output, *more):
 
 def painted_alone(weights_path, photo, style):
     """The reference: one fresh Painter, one picture, in this process."""
-    how = st.PaintSettings(sizes=(SIZE,), iterations=(ITERATIONS,), seed=SEED)
-    return st.Painter(weights_path, st.LossSettings(fast=True), how).paint(
-        cli.load_image(photo), [cli.load_image(style)]).picture
+    how = settings.PaintSettings(sizes=(SIZE,), iterations=(ITERATIONS,), seed=SEED)
+    painter = paint.Painter(weights_path=weights_path, loss_settings=st.LossSettings(fast=True),
+                            paint_settings=how)
+    return painter.paint(
+        files.load_image(photo), [files.load_image(style)]).picture
 
 
 def assert_same_picture(got, expected):
@@ -64,13 +66,13 @@ def batch(tmp_path_factory):
     """One batch of 3 photos x 2 styles, painted by 2 local workers: (photos, output, stdout)."""
     root = tmp_path_factory.mktemp("batch")
     photos, output = small_photos(root / "photos"), root / "out"
-    capture = pytest.MonkeyPatch()
-    lines = []
-    capture.setattr(cli, "say", lines.append)
+    capture, out = pytest.MonkeyPatch(), io.StringIO()
+    capture.setattr(sys, "stdout", out)  # its lines, as the terminal would show them
     try:
-        status = style_batch.main(batch_argv(photos, output))
+        status = main(batch_argv(photos, output))
     finally:
         capture.undo()
+    lines = out.getvalue().splitlines()
     assert status == 0, lines
     return photos, output, lines
 
@@ -88,33 +90,33 @@ def test_a_batch_of_3_photos_in_2_styles_gives_the_6_pictures_each_would_alone(b
         photo, style = name[:-4].split("_")
         expected = painted_alone(weights_path, photos / f"{photo}.png",
                                  STYLE if style == "swirls" else MOSAIC)
-        assert_same_picture(cli.load_image(output / name), expected)
+        assert_same_picture(files.load_image(output / name), expected)
 
 
 @pytest.mark.slow
 def test_a_picture_of_the_batch_is_the_one_style_transfer_py_paints(batch, tmp_path, capsys):
     photos, output, _ = batch
     alone = tmp_path / "alone.png"
-    assert st.main([str(photos / "crop.png"), MOSAIC, "--output", str(alone), "--no-extras",
+    assert still.main([str(photos / "crop.png"), MOSAIC, "--output", str(alone), "--no-extras",
                     *SETTINGS]) == 0
-    assert_same_picture(cli.load_image(output / "crop_mosaic.png"), cli.load_image(alone))
+    assert_same_picture(files.load_image(output / "crop_mosaic.png"), files.load_image(alone))
 
 
 @pytest.mark.slow
 def test_a_rerun_paints_only_the_picture_removed(batch, capsys):
     photos, output, _ = batch
     removed = output / "mirror_swirls.png"
-    before = cli.load_image(removed)
+    before = files.load_image(removed)
     kept = {name: (output / name).stat().st_mtime_ns for name in NAMES
             if name != removed.name}
     removed.unlink()
-    status = style_batch.main(batch_argv(photos, output))
+    status = main(batch_argv(photos, output))
     out = capsys.readouterr().out
     assert status == 0, out
     assert "Painting 1 of 6 pictures" in out and "(5 already there)" in out, out
     assert re.findall(r"^\d/6 (\S+):", out, re.M) == [str(removed)], out
     assert {name: (output / name).stat().st_mtime_ns for name in kept} == kept
-    assert_same_picture(cli.load_image(removed), before)  # the same seed, the same picture
+    assert_same_picture(files.load_image(removed), before)  # the same seed, the same picture
 
 
 def test_a_batch_with_every_picture_there_starts_no_cluster(tmp_path, capsys, monkeypatch):
@@ -123,7 +125,7 @@ def test_a_batch_with_every_picture_there_starts_no_cluster(tmp_path, capsys, mo
     for name in NAMES:
         (output / name).write_bytes(b"a picture")
     monkeypatch.setattr(cluster, "connect", lambda args: pytest.fail("a cluster started"))
-    status = style_batch.main(batch_argv(photos, output))
+    status = main(batch_argv(photos, output))
     assert status == 0
     assert "Nothing to paint: all 6 pictures are in" in capsys.readouterr().out
 
@@ -151,7 +153,7 @@ def test_workers_killed_mid_task_still_give_every_picture(tmp_path, weights_path
     assert sorted(p.name for p in output.glob("*.png")) == names
     assert "Done in" in out and err == "", err
     expected = painted_alone(weights_path, photos / "crop.png", STYLE)
-    assert_same_picture(cli.load_image(output / "crop_swirls.png"), expected)
+    assert_same_picture(files.load_image(output / "crop_swirls.png"), expected)
 
 
 @pytest.mark.slow
@@ -169,7 +171,7 @@ def test_ctrl_c_keeps_the_finished_pictures_and_exits_130(tmp_path):
         "to paint the rest")
     assert not list(output.glob(".*")), "a temporary file was left behind"
     for path in done:
-        assert max(cli.load_image(path).shape[:2]) == SIZE
+        assert max(files.load_image(path).shape[:2]) == SIZE
     assert not [p for p in psutil.process_iter(["cmdline"])
                 if str(output) in " ".join(p.info["cmdline"] or [])], "still running"
 
@@ -203,12 +205,12 @@ def test_a_batch_paints_on_the_cluster_at_its_address(tmp_path, weights_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"({address})" in result.stdout and result.stderr == ""
     expected = painted_alone(weights_path, photos / "crop.png", MOSAIC)
-    assert_same_picture(cli.load_image(output / "crop_mosaic.png"), expected)
+    assert_same_picture(files.load_image(output / "crop_mosaic.png"), expected)
 
 
 # -- bad input: one line, exit 2, before any work ----------------------------------------------
 def refused(argv, capsys, *words):
-    status, lines = main_says(argv, capsys, main=style_batch.main)
+    status, lines = main_says(argv, capsys, main=main)
     return assert_one_line_error(status, lines, *words)
 
 
@@ -225,9 +227,9 @@ def test_a_folder_with_no_pictures(tmp_path, capsys):
 
 def test_two_photos_of_one_name(tmp_path, capsys):
     (tmp_path / "a").mkdir()
-    cli.save_image(tmp_path / "a" / "cat.png", cli.load_image(CONTENT))
+    files.save_image(tmp_path / "a" / "cat.png", files.load_image(CONTENT))
     (tmp_path / "b").mkdir()
-    cli.save_image(tmp_path / "b" / "cat.jpg", cli.load_image(CONTENT))
+    files.save_image(tmp_path / "b" / "cat.jpg", files.load_image(CONTENT))
     refused([str(tmp_path / "a"), str(tmp_path / "b"), "--styles", STYLE,
              "-o", str(tmp_path / "out")], capsys, "two photos named 'cat'")
 
@@ -245,8 +247,9 @@ def test_an_output_folder_holding_a_photo(tmp_path, capsys):
 def test_a_folder_painted_with_other_settings(tmp_path, capsys):
     photos, output = small_photos(tmp_path / "photos"), tmp_path / "out"
     output.mkdir()
-    args = style_batch.parse_args(batch_argv(photos, output))
-    style_batch.check_record(output, style_batch.batch_settings(args))
+    settings = parse_args(batch_argv(photos, output))
+    batch_run.check_record(output, batch_run.batch_settings(
+        settings, st.LossSettings(**settings.loss)))
     line = refused(batch_argv(photos, output, "--tv-weight", "5"), capsys,
                    "other settings", "--tv-weight 1.0 then, 5.0 now")
     assert str(output) in line

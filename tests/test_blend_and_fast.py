@@ -2,10 +2,12 @@
 import numpy as np
 import pytest
 
+from tf_keras import backend as K
+
 import style_transfer as st
 
 # Each test builds VGG16 and both graphs: seconds apiece.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.lesson]
 
 SHAPE = (32, 40)
 
@@ -23,7 +25,7 @@ def loss_and_grads(images, weights_path, styles, blend=None, fast=False):
     """Build a fresh graph and evaluate it once at the shared point x."""
     content, style_a, style_b, x = images
     arrays = {"a": style_a, "b": style_b}
-    st.K.clear_session()
+    K.clear_session()
     f = st.build_loss_and_grads(content, [arrays[s] for s in styles], weights_path,
                                 st.LossSettings(style_blend=blend, fast=fast)).f_outputs
     loss, grads, *_ = f([x])

@@ -11,7 +11,7 @@ import pytest
 from helpers import CONTENT, ROOT, STYLE, Child, assert_one_line_error, run_script
 
 # Every test here runs the script as a learner does, in a process of its own.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.lesson]
 
 
 def test_help_lists_every_option_with_its_default():

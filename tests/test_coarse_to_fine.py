@@ -9,34 +9,38 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import command_line as cli
+from tf_keras import backend as K
+
+from painter import files, memory, paint, settings, startup, still
+from painter.painting import Watcher
 import style_transfer as st
 from helpers import (CONTENT, MEASURED_BASELINE_GB, MEASURED_PEAK_GB, STYLE, Child,
                      run_script)
 
+pytestmark = pytest.mark.lesson  # needs only requirements.txt (make test-lesson)
+
 
 def parse(*argv):
-    return st.parse_args([CONTENT, STYLE, *argv])
+    return still.parse_args([CONTENT, STYLE, *argv])
 
 
 # -- the ladder ---------------------------------------------------------------------------------
 def test_one_iteration_count_halves_at_each_larger_size_rounding_up():
-    args = parse("--scales", "128", "256", "512", "1024", "--iterations", "10")
-    assert args.scales == [128, 256, 512, 1024] and args.size == 1024
-    assert args.iterations == [10, 5, 3, 2]  # 10, 10/2, ceil(10/4), ceil(10/8)
-    assert parse("--scales", "64", "128", "256", "--iterations", "1").iterations == [1, 1, 1]
-    assert parse("--scales", "64", "128").iterations == [st.ITERATIONS, st.ITERATIONS // 2]
+    how = parse("--scales", "128", "256", "512", "1024", "--iterations", "10").paint
+    assert how.sizes == (128, 256, 512, 1024)
+    assert how.iterations == (10, 5, 3, 2)  # 10, 10/2, ceil(10/4), ceil(10/8)
+    assert parse("--scales", "64", "128", "256", "--iterations", "1").paint.iterations == (1,) * 3
+    assert parse("--scales", "64", "128").paint.iterations == (st.ITERATIONS, st.ITERATIONS // 2)
 
 
 def test_one_iteration_count_per_size_is_taken_as_given():
-    args = parse("--scales", "64", "128", "--iterations", "7", "9")
-    assert args.iterations == [7, 9]
+    assert parse("--scales", "64", "128", "--iterations", "7", "9").paint.iterations == (7, 9)
 
 
 def test_a_plain_run_is_a_ladder_of_one():
-    args = parse("--size", "300", "--iterations", "4")
-    assert args.scales == [300] and args.iterations == [4]
-    assert parse().scales == [st.SIZE]
+    how = parse("--size", "300", "--iterations", "4").paint
+    assert how.sizes == (300,) and how.iterations == (4,)
+    assert parse().paint.sizes == (st.SIZE,)
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -60,7 +64,7 @@ def test_bad_ladders_and_style_scales_are_usage_errors(argv, words, capsys):
 def test_a_first_stage_too_thin_for_vgg16_is_refused_with_the_size_that_works(tmp_path,
                                                                               capsys):
     # The photo is 451x300: at 40 px its shorter side would be 27 px.
-    status = st.main([CONTENT, STYLE, "--scales", "40", "128", "--fast",
+    status = still.main([CONTENT, STYLE, "--scales", "40", "128", "--fast",
                       "--output", str(tmp_path / "o.png")])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1
@@ -69,7 +73,7 @@ def test_a_first_stage_too_thin_for_vgg16_is_refused_with_the_size_that_works(tm
 
 
 def test_paintings_too_small_for_vgg16_after_style_scale_are_refused(tmp_path, capsys):
-    status = st.main([CONTENT, STYLE, "--size", "96", "--style-scale", "0.3", "--fast",
+    status = still.main([CONTENT, STYLE, "--size", "96", "--style-scale", "0.3", "--fast",
                       "--output", str(tmp_path / "o.png")])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1 and "--style-scale 0.3" in err[0], err
@@ -79,7 +83,7 @@ def test_paintings_too_small_for_vgg16_after_style_scale_are_refused(tmp_path, c
 def stage_parts(weights_path, photo, painting, picture, weights_size=st.SIZE):
     """The loss's parts for `picture`, with every image at the picture's size."""
     shape = picture.shape[:2]
-    st.K.clear_session()
+    K.clear_session()
     graph = st.build_loss_and_grads(st.preprocess(photo, shape), [st.preprocess(painting, shape)],
                                     weights_path, st.LossSettings(fast=True),
                                     weights_size=weights_size)
@@ -99,8 +103,8 @@ def test_a_picture_and_its_2x_copy_have_the_same_loss_terms(weights_path):
     # Without the normalisation content would be 4x larger at 2x, and total variation
     # 2**-0.5 = 0.71x: the promise is agreement within 25% for pictures (pixel noise has
     # detail that enlarging blurs, so it is not a picture of the same thing at another size).
-    photo = st.resize(cli.load_image(CONTENT), (96, 144))
-    painting = st.resize(cli.load_image(STYLE), (96, 144))
+    photo = st.resize(files.load_image(CONTENT), (96, 144))
+    painting = st.resize(files.load_image(STYLE), (96, 144))
     picture = (0.5 * photo + 0.5 * painting).astype(np.uint8)  # some of each
     small = stage_parts(weights_path, photo, painting, picture)
     large = stage_parts(weights_path, upsampled(photo), upsampled(painting), upsampled(picture))
@@ -135,13 +139,13 @@ def test_style_scale_resizes_the_paintings_to_that_multiple_of_the_result(monkey
 
     monkeypatch.setattr(st, "build_loss_and_grads", spy)
 
-    class StopOnceBuilt(st.Watcher):  # the graph is all this test needs
+    class StopOnceBuilt(Watcher):  # the graph is all this test needs
         def should_stop(self):
             return "content" in seen
 
-    painter = st.Painter(weights_path, st.LossSettings(fast=True),
-                         st.PaintSettings(sizes=(64,), style_scale=1.5))
-    painting = painter.paint(cli.load_image(CONTENT), [cli.load_image(STYLE)] * 2,
+    painter = paint.Painter(weights_path=weights_path, loss_settings=st.LossSettings(fast=True),
+                         paint_settings=settings.PaintSettings(sizes=(64,), style_scale=1.5))
+    painting = painter.paint(files.load_image(CONTENT), [files.load_image(STYLE)] * 2,
                              StopOnceBuilt())
     assert painting.stopped and painting.picture is None
     assert seen["content"] == (1, 43, 64, 3)
@@ -155,11 +159,11 @@ def test_a_larger_painting_is_compared_per_position(weights_path):
     # style loss must be about the one of the painting itself, not many times larger.
     shape = (48, 64)
     rng = np.random.default_rng(5)
-    painting = st.resize(cli.load_image(STYLE), shape)
+    painting = st.resize(files.load_image(STYLE), shape)
     picture = rng.integers(0, 256, shape + (3,), dtype=np.uint8)
 
     def style_term(painting_image):
-        st.K.clear_session()
+        K.clear_session()
         graph = st.build_loss_and_grads(st.preprocess(picture, shape),
                                         [st.preprocess(painting_image,
                                                        painting_image.shape[:2])],
@@ -174,7 +178,7 @@ def test_a_larger_painting_is_compared_per_position(weights_path):
 # -- a real run: the hand-over between stages ---------------------------------------------------
 @pytest.fixture
 def square_photo(tmp_path):
-    photo = cli.load_image(CONTENT)[:, 75:375]  # the cat's face, 300x300
+    photo = files.load_image(CONTENT)[:, 75:375]  # the cat's face, 300x300
     path = tmp_path / "square.png"
     iio.imwrite(path, photo)
     return path
@@ -192,7 +196,7 @@ def test_each_stage_starts_from_the_last_ones_picture_resized(tmp_path, square_p
 
     monkeypatch.setattr(st, "optimize_continuous", recording)
     output = tmp_path / "painted.png"
-    status = st.main([str(square_photo), STYLE, "--scales", "32", "64", "--iterations", "2",
+    status = still.main([str(square_photo), STYLE, "--scales", "32", "64", "--iterations", "2",
                       "1", "--fast", "--seed", "3", "--output", str(output)])
     assert status == 0, capsys.readouterr().err
     assert [start.shape for start in starts] == [(32, 32, 3), (64, 64, 3)]
@@ -233,7 +237,7 @@ def test_a_tiny_32_to_64_run_starts_its_second_stage_below_a_noise_start(tmp_pat
 
 # -- memory -------------------------------------------------------------------------------------
 def test_the_memory_check_covers_the_largest_stage_and_names_what_fits(tmp_path, capsys):
-    status = st.main([CONTENT, STYLE, "--scales", "256", "100000", "--fast",
+    status = still.main([CONTENT, STYLE, "--scales", "256", "100000", "--fast",
                       "--output", str(tmp_path / "o.png")])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1
@@ -244,11 +248,11 @@ def test_the_memory_check_covers_the_largest_stage_and_names_what_fits(tmp_path,
 
 def test_a_2048_px_fast_picture_passes_the_check_on_a_24_gb_machine(monkeypatch):
     # Measured peak (make bench): about 7.5 GB for the bundled photo at 2048x1362.
-    monkeypatch.setattr(cli, "available_memory", lambda: 22e9)  # 24 GB, less what else runs
-    photo = cli.load_image(CONTENT)
-    st.check_size(photo, [256, 512, 1024, 2048], batch=1)
-    with pytest.raises(cli.UserError, match="largest size that fits"):
-        st.check_size(photo, [256, 512, 1024, 2048], batch=2 + 1)  # the tutorial's batch
+    monkeypatch.setattr(memory, "available_memory", lambda: 22e9)  # 24 GB, less what else runs
+    photo = files.load_image(CONTENT)
+    memory.check_size(photo, [256, 512, 1024, 2048], batch=1)
+    with pytest.raises(startup.UserError, match="largest size that fits"):
+        memory.check_size(photo, [256, 512, 1024, 2048], batch=2 + 1)  # the tutorial's batch
 
 
 @pytest.mark.parametrize("graph, batch", [("fast", 1), ("tutorial", 3)])
@@ -258,16 +262,16 @@ def test_the_memory_estimate_is_within_1_5x_of_the_measured_peak(monkeypatch, gr
     # Checked against what a run was measured to take (helpers.MEASURED_PEAK_GB says when,
     # where and how), not against itself: off by more than 1.5x either way, the check would
     # refuse sizes that fit, or let through ones that do not.
-    photo = cli.load_image(CONTENT)
+    photo = files.load_image(CONTENT)
     measured = MEASURED_PEAK_GB[graph, size] * 1e9
-    estimate = st.activation_bytes(st.result_shape(photo, size), batch)
+    estimate = memory.activation_bytes(st.result_shape(photo, size), batch)
     assert measured / 1.5 <= estimate <= 1.5 * measured, (graph, size, estimate / 1e9)
     # ... and a machine with less memory free than that run took hears so before the run,
     # rather than being stopped by the kernel mid-painting.
     needed = (MEASURED_BASELINE_GB + MEASURED_PEAK_GB[graph, size]) * 1e9
-    monkeypatch.setattr(cli, "available_memory", lambda: 0.9 * needed)
-    with pytest.raises(cli.UserError, match=f"--size {size}: needs about"):
-        st.check_size(photo, [size], batch=batch)
+    monkeypatch.setattr(memory, "available_memory", lambda: 0.9 * needed)
+    with pytest.raises(startup.UserError, match=f"--size {size}: needs about"):
+        memory.check_size(photo, [size], batch=batch)
 
 
 @pytest.mark.slow

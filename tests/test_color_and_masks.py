@@ -3,15 +3,19 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-import colours
-import command_line as cli
+from tf_keras import backend as K
+
+from painter import colors, files, still
 import style_transfer as st
 from helpers import CONTENT, MOSAIC, STYLE, assert_one_line_error, main_says
+
+pytestmark = pytest.mark.lesson  # needs only requirements.txt (make test-lesson)
 
 
 @pytest.fixture(scope="module")
 def photo_and_painting():
-    return (st.resize(cli.load_image(CONTENT), (60, 90)), st.resize(cli.load_image(STYLE), (70, 80)))
+    return (st.resize(files.load_image(CONTENT), (60, 90)),
+            st.resize(files.load_image(STYLE), (70, 80)))
 
 
 def mean_and_covariance(image):
@@ -24,7 +28,7 @@ def mean_and_covariance(image):
 def test_colour_matching_gives_the_painting_the_photos_mean_and_covariance(photo_and_painting,
                                                                           method):
     photo, painting = photo_and_painting
-    matched = colours.match_colors(painting, photo, method)
+    matched = colors.match_colors(painting, photo, method)
     assert matched.shape == painting.shape
     mean, covariance = mean_and_covariance(matched)
     photo_mean, photo_covariance = mean_and_covariance(photo)
@@ -35,7 +39,7 @@ def test_colour_matching_gives_the_painting_the_photos_mean_and_covariance(photo
 
 def test_the_three_maps_are_different_and_sym_is_symmetric(photo_and_painting):
     photo, painting = photo_and_painting
-    results = {method: colours.match_colors(painting, photo, method)
+    results = {method: colors.match_colors(painting, photo, method)
                for method in ["pca", "chol", "sym"]}
     assert np.abs(results["pca"] - results["chol"]).max() > 1
     assert np.abs(results["pca"] - results["sym"]).max() > 1
@@ -47,13 +51,13 @@ def test_the_three_maps_are_different_and_sym_is_symmetric(photo_and_painting):
 
 
 def yiq(image):
-    return np.asarray(image, dtype=np.float64) @ colours.RGB_TO_YIQ.T
+    return np.asarray(image, dtype=np.float64) @ colors.RGB_TO_YIQ.T
 
 
 def test_luminance_only_inputs_are_grey_with_the_photos_brightness_statistics(
         photo_and_painting):
     photo, painting = photo_and_painting
-    grey_photo, [grey_painting] = colours.luminance_only(photo, [painting])
+    grey_photo, [grey_painting] = colors.luminance_only(photo, [painting])
     for image in (grey_photo, grey_painting):
         assert (image[..., 0] == image[..., 1]).all() and (image[..., 1] == image[..., 2]).all()
     y_photo = yiq(photo)[..., 0]
@@ -67,12 +71,12 @@ def test_luminance_only_inputs_are_grey_with_the_photos_brightness_statistics(
 def test_a_run_that_keeps_the_photos_colours_has_exactly_its_colour_channels(tmp_path, mode,
                                                                               capsys):
     output = tmp_path / "grey.png"
-    status = st.main([CONTENT, MOSAIC, "--size", "48", "--iterations", "1", "--fast",
+    status = still.main([CONTENT, MOSAIC, "--size", "48", "--iterations", "1", "--fast",
                       "--init", "content", "--preserve-color", mode, "--no-extras",
                       "--output", str(output)])
     assert status == 0, capsys.readouterr().err
     result = iio.imread(output)
-    photo = st.resize(cli.load_image(CONTENT), result.shape[:2])
+    photo = st.resize(files.load_image(CONTENT), result.shape[:2])
     inside = ((result > 0) & (result < 255)).all(axis=-1)  # clipping moves colour, rightly
     assert inside.mean() > 0.9
     difference = np.abs(yiq(result)[..., 1:] - yiq(photo)[..., 1:])[inside]
@@ -83,12 +87,12 @@ def test_a_run_that_keeps_the_photos_colours_has_exactly_its_colour_channels(tmp
 
 def test_colour_matching_recolours_the_paintings_before_the_run(photo_and_painting):
     photo, painting = photo_and_painting
-    same_photo, [recoloured] = colours.color_inputs(photo, [painting], "match-sym")
+    same_photo, [recoloured] = colors.color_inputs(photo, [painting], "match-sym")
     assert same_photo is photo
     assert np.abs(recoloured.reshape(-1, 3).mean(axis=0)
                   - photo.reshape(-1, 3).mean(axis=0)).max() < 2  # clipping aside
-    assert colours.color_result(painting, photo, "match-sym") is painting  # nothing after
-    assert colours.color_inputs(photo, [painting], None) == (photo, [painting])
+    assert colors.color_result(painting, photo, "match-sym") is painting  # nothing after
+    assert colors.color_inputs(photo, [painting], None) == (photo, [painting])
 
 
 # -- regions -----------------------------------------------------------------------------------
@@ -100,7 +104,7 @@ def build(weights_path, masks, fast=True, layers=st.STYLE_LAYERS, content_weight
     rng = np.random.default_rng(11)
     content, style_a, style_b = (st.preprocess(rng.integers(0, 256, SHAPE + (3,), np.uint8),
                                                SHAPE) for _ in range(3))
-    st.K.clear_session()
+    K.clear_session()
     styles = [style_a, style_b][:len(masks) if masks else 1]
     settings = st.LossSettings(content_weight=content_weight, tv_weight=tv_weight,
                                style_layers=tuple(layers), style_blend=blend,
@@ -143,7 +147,7 @@ def test_two_masks_split_the_picture_between_two_paintings(weights_path):
     assert all(value > 0 for value in parts[1:3])
     # Each side of the picture is pulled by its own painting only: on the left, the gradient
     # is that of a run with painting 1 and the left mask alone, at half its share.
-    st.K.clear_session()
+    K.clear_session()
     _, left_only, _ = evaluate(build(weights_path, [left], layers=["block1_conv2"],
                                      content_weight=0, tv_weight=0))
     np.testing.assert_allclose(0.5 * left_only[:, :18], grads[:, :18], rtol=1e-4,
@@ -234,7 +238,8 @@ def test_an_unknown_colour_mode_is_one_line_saying_what_to_write(argv, words, ca
 
 
 def test_each_colour_mode_and_the_flag_alone_are_taken():
-    for mode in colours.COLOR_MODES:
-        assert st.parse_args([CONTENT, STYLE, "--preserve-color", mode]).preserve_color == mode
-    assert st.parse_args([CONTENT, STYLE, "--preserve-color"]).preserve_color == "swap"
-    assert st.parse_args([CONTENT, STYLE]).preserve_color is None
+    for mode in colors.COLOR_MODES:
+        how = still.parse_args([CONTENT, STYLE, "--preserve-color", mode]).paint
+        assert how.preserve_color == mode
+    assert still.parse_args([CONTENT, STYLE, "--preserve-color"]).paint.preserve_color == "swap"
+    assert still.parse_args([CONTENT, STYLE]).paint.preserve_color is None

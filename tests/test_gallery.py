@@ -4,8 +4,10 @@ import pytest
 from scipy import ndimage
 
 import gallery
-import command_line as cli
+from painter import files
 from helpers import ROOT
+
+pytestmark = pytest.mark.lesson  # needs only requirements.txt (make test-lesson)
 
 
 def panels(image):
@@ -32,7 +34,7 @@ def panels(image):
     ("gallery_style_scale.png", 3),    # 0.5, 1, 2
 ])
 def test_each_committed_sheet_holds_its_panels(name, count):
-    sheet = cli.load_image(ROOT / "docs" / name)
+    sheet = files.load_image(ROOT / "docs" / name)
     found = panels(sheet)
     assert len(found) == count, found
     for height, width in found:  # every panel a 192 px picture of the 451x300 photo's shape
@@ -50,7 +52,7 @@ def test_the_layout_keeps_every_panel_apart():
 
 
 def test_the_big_picture_and_its_crop_are_there():
-    page = cli.load_image(ROOT / "docs" / "big_coarse_to_fine.jpg")
-    crop = cli.load_image(ROOT / "docs" / "big_coarse_to_fine_crop.png")
+    page = files.load_image(ROOT / "docs" / "big_coarse_to_fine.jpg")
+    crop = files.load_image(ROOT / "docs" / "big_coarse_to_fine_crop.png")
     assert page.shape[1] == 640 and crop.shape == (320, 320, 3)
     assert crop.std() > 20  # a painting, not a flat field

@@ -3,7 +3,11 @@ import numpy as np
 import pytest
 from scipy.optimize import fmin_l_bfgs_b
 
+from tf_keras import backend as K
+
 import style_transfer as st
+
+pytestmark = pytest.mark.lesson  # needs only requirements.txt (make test-lesson)
 
 SHAPE = (32, 40)
 
@@ -12,9 +16,9 @@ SHAPE = (32, 40)
 def tiny_problem(weights_path, fresh_graph):
     # float64 so that finite differences are exact enough to check the gradient tightly;
     # the graph is the same one a run builds in float32.
-    st.K.set_floatx("float64")
+    K.set_floatx("float64")
     yield build_tiny_problem(weights_path)
-    st.K.set_floatx("float32")
+    K.set_floatx("float32")
 
 
 def build_tiny_problem(weights_path):

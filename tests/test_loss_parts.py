@@ -5,8 +5,13 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+from tf_keras import backend as K
+
+from painter import still
 import style_transfer as st
 from helpers import CONTENT, MOSAIC, STYLE
+
+pytestmark = pytest.mark.lesson  # needs only requirements.txt (make test-lesson)
 
 SHAPE = (32, 40)
 
@@ -16,7 +21,7 @@ def test_the_parts_sum_to_the_loss_and_total_variation_is_numpys(weights_path, f
     rng = np.random.default_rng(8)
     content, style_a, style_b = (st.preprocess(rng.integers(0, 256, SHAPE + (3,), np.uint8),
                                                SHAPE) for _ in range(3))
-    st.K.clear_session()
+    K.clear_session()
     graph = st.build_loss_and_grads(content, [style_a, style_b], weights_path,
                                     st.LossSettings(fast=fast, style_blend=(3, 1), tv_weight=0.7))
     x = st.random_start(SHAPE, seed=1)
@@ -37,7 +42,7 @@ def test_the_parts_sum_to_the_loss_and_total_variation_is_numpys(weights_path, f
 @pytest.mark.slow
 def test_every_iteration_line_shows_the_parts_and_they_add_up(tmp_path, capsys):
     output = tmp_path / "o.png"
-    assert st.main([CONTENT, STYLE, MOSAIC, "--size", "48", "--iterations", "2", "--fast",
+    assert still.main([CONTENT, STYLE, MOSAIC, "--size", "48", "--iterations", "2", "--fast",
                     "--output", str(output)]) == 0
     lines = [line for line in capsys.readouterr().out.splitlines()
              if line.startswith("Iteration")]
@@ -62,7 +67,7 @@ def colours_drawn(image):
 @pytest.mark.slow
 def test_the_plot_draws_the_loss_and_one_line_per_part(tmp_path, capsys):
     output = tmp_path / "o.png"
-    assert st.main([CONTENT, STYLE, MOSAIC, "--scales", "48", "64", "--iterations", "1",
+    assert still.main([CONTENT, STYLE, MOSAIC, "--scales", "48", "64", "--iterations", "1",
                     "--fast", "--output", str(output)]) == 0
     plot = iio.imread(tmp_path / "o_loss.png")
     assert plot.shape == (400, 640, 3)
@@ -74,6 +79,6 @@ def test_the_plot_draws_the_loss_and_one_line_per_part(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_no_extras_means_no_plot(tmp_path):
-    assert st.main([CONTENT, STYLE, "--size", "48", "--iterations", "1", "--fast",
+    assert still.main([CONTENT, STYLE, "--size", "48", "--iterations", "1", "--fast",
                     "--no-extras", "--output", str(tmp_path / "o.png")]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.png", "o_iterations"]

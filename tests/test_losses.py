@@ -2,9 +2,12 @@
 import numpy as np
 import pytest
 
+from tf_keras import backend as K
+
 import style_transfer as st
 
-K = st.K
+pytestmark = pytest.mark.lesson  # needs only requirements.txt (make test-lesson)
+
 
 
 def evaluate(tensor):

@@ -4,14 +4,22 @@ import threading
 import numpy as np
 import pytest
 
-import command_line as cli
+from painter import files, paint, settings
+from painter.painting import Watcher
 import style_transfer as st
 from helpers import CONTENT, STYLE
 
-HOW = st.PaintSettings(sizes=(48,), iterations=(2,), seed=0)
+pytestmark = pytest.mark.lesson  # needs only requirements.txt (make test-lesson)
+
+HOW = settings.PaintSettings(sizes=(48,), iterations=(2,), seed=0)
 
 
-class Recorder(st.Watcher):
+def fast_painter(weights_path):
+    return paint.Painter(weights_path=weights_path, loss_settings=st.LossSettings(fast=True),
+                         paint_settings=HOW)
+
+
+class Recorder(Watcher):
     """Keeps what the painter said; stops after `stop_after` evaluations, if given."""
 
     def __init__(self, stop_after=None):
@@ -36,14 +44,14 @@ class Recorder(st.Watcher):
 
 @pytest.fixture(scope="module")
 def images():
-    return cli.load_image(CONTENT), cli.load_image(STYLE)
+    return files.load_image(CONTENT), files.load_image(STYLE)
 
 
 @pytest.mark.slow
 def test_a_painter_calls_back_after_every_iteration_with_the_picture_so_far(weights_path,
                                                                             images):
     watcher = Recorder()
-    painting = st.Painter(weights_path, st.LossSettings(fast=True), HOW).paint(
+    painting = fast_painter(weights_path).paint(
         images[0], [images[1]], watcher)
     assert not painting.stopped and painting.failure is None
     assert [i.number for i in watcher.iterations] == [1, 2]
@@ -61,10 +69,10 @@ def test_a_painter_calls_back_after_every_iteration_with_the_picture_so_far(weig
 def test_the_same_painter_paints_a_second_picture_as_a_fresh_one_would(weights_path, images):
     photo, painting = images
     other = np.ascontiguousarray(photo[:, ::-1])  # another photo: the mirror image
-    painter = st.Painter(weights_path, st.LossSettings(fast=True), HOW)
+    painter = fast_painter(weights_path)
     first = painter.paint(photo, [painting])
     second = painter.paint(other, [painting])
-    fresh = st.Painter(weights_path, st.LossSettings(fast=True), HOW).paint(other, [painting])
+    fresh = fast_painter(weights_path).paint(other, [painting])
     assert len(second.history) == len(fresh.history)  # no history carried over
     assert second.loss == pytest.approx(fresh.loss, rel=1e-4)
     np.testing.assert_allclose(second.picture.astype(int), fresh.picture.astype(int), atol=2)
@@ -75,7 +83,7 @@ def test_the_same_painter_paints_a_second_picture_as_a_fresh_one_would(weights_p
 def test_a_stop_asked_for_ends_the_run_within_one_evaluation_and_keeps_the_best(
         weights_path, images):
     watcher = Recorder(stop_after=7)
-    painting = st.Painter(weights_path, st.LossSettings(fast=True), HOW).paint(
+    painting = fast_painter(weights_path).paint(
         images[0], [images[1]], watcher)
     assert painting.stopped and painting.failure is None
     assert len(painting.history) == 7 and watcher.iterations == []
@@ -86,6 +94,6 @@ def test_a_stop_asked_for_ends_the_run_within_one_evaluation_and_keeps_the_best(
 def test_a_stop_before_the_first_evaluation_keeps_no_picture(weights_path, images):
     watcher = Recorder()
     watcher.stop.set()
-    painting = st.Painter(weights_path, st.LossSettings(fast=True), HOW).paint(
+    painting = fast_painter(weights_path).paint(
         images[0], [images[1]], watcher)
     assert painting.stopped and painting.picture is None and painting.history == []

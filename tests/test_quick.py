@@ -1,40 +1,48 @@
 """--quick: the recipe that reaches the tutorial's picture sooner (coarse to fine by sqrt(2) from
 the photo, the photo's detail kept at each hand-over, stages ending on a flat loss, bfloat16)."""
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from PIL import Image
 
-import command_line as cli
+from tf_keras import backend as K
+
+from painter import files, machine, paint, settings, still, still_run
+from painter.painting import enlarged, flattened, pixel_bounds
 import style_transfer as st
 from helpers import CONTENT, STYLE, assert_one_line_error, main_says
 
-BFLOAT16_HERE = st.bfloat16_is_faster()
+pytestmark = pytest.mark.lesson  # needs only requirements.txt (make test-lesson)
+
+BFLOAT16_HERE = machine.bfloat16_is_faster()
 
 
 # --- the ladder and the options ---------------------------------------------------------------
 def test_quick_paints_512_px_and_below_at_one_size_and_doubles_up_from_512_above():
-    assert st.quick_sizes(512) == (512,) and st.quick_sizes(256) == (256,)
-    assert st.quick_sizes(1023) == (1023,)
-    assert st.quick_sizes(1024) == (512, 1024)
-    assert st.quick_sizes(4096) == (512, 1024, 2048, 4096)
-    args = st.parse_args([CONTENT, STYLE, "--quick", "--size", "2048"])
-    assert args.scales == [512, 1024, 2048] and args.size == 2048
-    assert args.iterations == [st.QUICK_ITERATIONS] * 3
+    assert settings.quick_sizes(512) == (512,) and settings.quick_sizes(256) == (256,)
+    assert settings.quick_sizes(1023) == (1023,)
+    assert settings.quick_sizes(1024) == (512, 1024)
+    assert settings.quick_sizes(4096) == (512, 1024, 2048, 4096)
+    how = still.parse_args([CONTENT, STYLE, "--quick", "--size", "2048"]).paint
+    assert how.sizes == (512, 1024, 2048)
+    assert how.iterations == (settings.QUICK_ITERATIONS,) * 3
 
 
 def test_quick_means_the_fast_graph_from_the_photo_unless_another_start_is_asked():
-    args = st.parse_args([CONTENT, STYLE, "--quick"])
-    assert args.fast and args.init == "content" and args.bfloat16 == BFLOAT16_HERE
-    assert st.parse_args([CONTENT, STYLE, "--quick", "--init", "noise"]).init == "noise"
-    plain = st.parse_args([CONTENT, STYLE])
-    assert plain.init == "noise" and plain.iterations == [st.ITERATIONS] and not plain.bfloat16
+    quick = still.parse_args([CONTENT, STYLE, "--quick"])
+    assert quick.loss["fast"] and quick.paint.init == "content"
+    assert still_run.loss_settings(quick).bfloat16 == BFLOAT16_HERE
+    assert still.parse_args([CONTENT, STYLE, "--quick", "--init", "noise"]).paint.init == "noise"
+    plain = still.parse_args([CONTENT, STYLE])
+    assert plain.paint.init == "noise" and plain.paint.iterations == (st.ITERATIONS,)
+    assert not still_run.loss_settings(plain).bfloat16
 
 
 def test_help_says_what_quick_does(capsys):
     with pytest.raises(SystemExit) as exit_:
-        st.parse_args(["--help"])
+        still.parse_args(["--help"])
     assert exit_.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "--quick" in text and "lowers the loss by under 1%;" in text
@@ -42,14 +50,14 @@ def test_help_says_what_quick_does(capsys):
 
 
 def test_quick_paint_settings_change_the_path_not_the_loss():
-    quick = st.parse_args([CONTENT, STYLE, "--quick", "--size", "1024", "--seed", "3"])
-    plain = st.parse_args([CONTENT, STYLE, "--fast", "--size", "1024", "--seed", "3"])
-    how = st.paint_settings(quick, st.read_start(quick.init))
+    quick = still.parse_args([CONTENT, STYLE, "--quick", "--size", "1024", "--seed", "3"])
+    plain = still.parse_args([CONTENT, STYLE, "--fast", "--size", "1024", "--seed", "3"])
+    how = quick.paint
     assert how.sizes == (512, 1024) and how.keep_detail and how.flat and how.bounded
     assert how.seed == 3 and how.init == "content" and not how.restarts
-    loss, plain_loss = st.loss_settings(quick), st.loss_settings(plain)
+    loss, plain_loss = still_run.loss_settings(quick), still_run.loss_settings(plain)
     assert loss.bfloat16 == BFLOAT16_HERE
-    assert st.replace(loss, bfloat16=False) == plain_loss  # the same loss otherwise
+    assert replace(loss, bfloat16=False) == plain_loss  # the same loss otherwise
 
 
 @pytest.mark.parametrize("extra", [["--scales", "64", "128"], ["--iterations", "3"],
@@ -62,21 +70,21 @@ def test_quick_refuses_what_it_chooses_itself(extra, capsys):
 def test_keeping_the_detail_gives_back_the_photo_when_the_small_picture_is_the_photo():
     # A coarse stage that painted nothing (its picture is the photo, shrunk) hands over the
     # photo itself at the larger size: the detail the shrinking lost is put back exactly.
-    photo = cli.load_image(CONTENT)
+    photo = files.load_image(CONTENT)
     small, large = st.result_shape(photo, 96), st.result_shape(photo, 192)
     shrunk = np.asarray(Image.fromarray(photo).resize(small[::-1], Image.LANCZOS))
-    kept = st.enlarged(shrunk, photo, large, keep_detail=True)
+    kept = enlarged(shrunk, photo, large, keep_detail=True)
     np.testing.assert_allclose(kept, st.preprocess(photo, large), atol=1e-3)
-    blurred = st.enlarged(shrunk, photo, large)  # only resized: the detail is gone
+    blurred = enlarged(shrunk, photo, large)  # only resized: the detail is gone
     assert np.abs(blurred - st.preprocess(photo, large)).mean() > 3
 
 
 # --- the stopping rule --------------------------------------------------------------------------
 def test_a_loss_falling_by_less_than_the_threshold_has_flattened():
-    assert st.flattened(100.0, 99.5, 0.01)          # 0.5% < 1%
-    assert st.flattened(100.0, 100.0, 0.01)         # not at all
-    assert not st.flattened(100.0, 98.0, 0.01)      # 2%
-    assert not st.flattened(100.0, 99.5, None)      # no rule: never
+    assert flattened(100.0, 99.5, 0.01)          # 0.5% < 1%
+    assert flattened(100.0, 100.0, 0.01)         # not at all
+    assert not flattened(100.0, 98.0, 0.01)      # 2%
+    assert not flattened(100.0, 99.5, None)      # no rule: never
 
 
 class Bowl:
@@ -95,19 +103,20 @@ class Bowl:
         return [loss, 2 * self.scales * d, loss]
 
 
-class BowlPainter(st.Painter):
+class BowlPainter(paint.Painter):
     def __init__(self, offset, how):
-        super().__init__(None, st.LossSettings(), how)
+        super().__init__(weights_path=None, paint_settings=how)
         self.offset = offset
 
-    def build_graph(self, shape, content, styles):
-        return st.Graph(Bowl(self.offset, shape), ["content"], None)
+    def build_graph(self, content, styles):
+        return st.Graph(Bowl(self.offset, content.shape[1:3]), ["content"], None)
 
 
 @pytest.mark.parametrize("offset, stops_early", [(1e12, True), (0.0, False)])
 def test_a_stage_ends_early_on_a_flat_loss_and_not_on_a_falling_one(offset, stops_early):
-    photo = cli.load_image(CONTENT)
-    how = st.PaintSettings(sizes=(48, 68), iterations=(4, 4), init="content", flat=st.QUICK_FLAT)
+    photo = files.load_image(CONTENT)
+    how = settings.PaintSettings(sizes=(48, 68), iterations=(4, 4), init="content",
+                                 flat=settings.QUICK_FLAT)
     painting = BowlPainter(offset, how).paint(photo, [photo])
     first_stage = painting.stage_starts[1] - painting.stage_starts[0]
     assert painting.failure is None and len(painting.stage_starts) == 2
@@ -128,12 +137,12 @@ def test_bfloat16_gives_float32s_loss_and_gradient_to_the_measured_tolerance(wei
     # Measured 2026-12-02 at 512 px (BENCHMARKS.md): the loss within 0.1%, the gradient's cosine
     # to float32's 0.999. At this test's 96 px the figures are looser (fewer positions to
     # average the rounding over): 0.5% and 0.99.
-    photo, painting = cli.load_image(CONTENT), cli.load_image(STYLE)
+    photo, painting = files.load_image(CONTENT), files.load_image(STYLE)
     shape = st.result_shape(photo, 96)
     x = st.preprocess(photo, shape) + np.random.default_rng(0).normal(0, 20, (1, *shape, 3))
     outputs = {}
     for bfloat16 in (False, True):
-        st.K.clear_session()
+        K.clear_session()
         graph = st.build_loss_and_grads(st.preprocess(photo, shape), [st.preprocess(painting,
                                                                                     shape)],
                                         weights_path, st.LossSettings(fast=True,
@@ -150,7 +159,7 @@ def test_bfloat16_gives_float32s_loss_and_gradient_to_the_measured_tolerance(wei
 def test_quick_paints_a_lower_loss_than_the_tutorial_start_with_as_many_evaluations(
         weights_path, tmp_path, capsys):
     output = tmp_path / "quick.png"
-    status = st.main([CONTENT, STYLE, "--quick", "--size", "96", "--seed", "0", "--no-extras",
+    status = still.main([CONTENT, STYLE, "--quick", "--size", "96", "--seed", "0", "--no-extras",
                       "--output", str(output)])
     said = capsys.readouterr().out
     assert status == 0, said
@@ -161,13 +170,14 @@ def test_quick_paints_a_lower_loss_than_the_tutorial_start_with_as_many_evaluati
     evaluations = int(re.search(r"Done in \d+ s \((\d+) evaluations", said).group(1))
     # The tutorial's start, noise, with as many evaluations, all at the final size (so more
     # work than --quick's, whose evaluations are mostly at the smaller sizes).
-    photo, painting = cli.load_image(CONTENT), cli.load_image(STYLE)
-    noise = st.Painter(weights_path, st.LossSettings(fast=True), st.PaintSettings(
+    photo, painting = files.load_image(CONTENT), files.load_image(STYLE)
+    noise = paint.Painter(weights_path=weights_path, loss_settings=st.LossSettings(fast=True),
+                          paint_settings=settings.PaintSettings(
         sizes=(96,), iterations=(max(1, round(evaluations / st.EVALS_PER_ITERATION)),),
         seed=0)).paint(photo, [painting])
     # Both pictures scored by one float32 graph, independent of how each was painted.
     shape = picture.shape[:2]
-    st.K.clear_session()
+    K.clear_session()
     graph = st.build_loss_and_grads(st.preprocess(photo, shape), [st.preprocess(painting,
                                                                                 shape)],
                                     weights_path, st.LossSettings(fast=True))
@@ -178,19 +188,19 @@ def test_quick_paints_a_lower_loss_than_the_tutorial_start_with_as_many_evaluati
 
 @pytest.mark.slow
 def test_within_bounds_the_picture_saved_is_the_picture_optimised(weights_path, fresh_graph):
-    photo, painting = cli.load_image(CONTENT), cli.load_image(STYLE)
+    photo, painting = files.load_image(CONTENT), files.load_image(STYLE)
     shape = st.result_shape(photo, 64)
-    low, high = st.pixel_bounds(shape).T
+    low, high = pixel_bounds(shape).T
     # pixel_bounds against the preprocessing itself: black and white pixels are the bounds.
     np.testing.assert_allclose(st.preprocess(np.zeros((*shape, 3), np.uint8), shape).ravel(), low)
     np.testing.assert_allclose(st.preprocess(np.full((*shape, 3), 255, np.uint8), shape).ravel(),
                                high)
-    st.K.clear_session()
+    K.clear_session()
     graph = st.build_loss_and_grads(st.preprocess(photo, shape), [st.preprocess(painting, shape)],
                                     weights_path, st.LossSettings(fast=True))
     gaps = {}
     for bounded in (False, True):
-        painting_ = BoundsPainter(weights_path, graph, st.PaintSettings(
+        painting_ = BoundsPainter(weights_path, graph, settings.PaintSettings(
             sizes=(64,), iterations=(3,), seed=0, bounded=bounded)).paint(photo, [painting])
         saved = float(graph.f_outputs([st.preprocess(painting_.picture, shape)])[0])
         gaps[bounded] = saved / painting_.loss - 1
@@ -198,14 +208,15 @@ def test_within_bounds_the_picture_saved_is_the_picture_optimised(weights_path, 
     assert gaps[False] > 0.05          # without bounds, the clipped picture is worse
 
 
-class BoundsPainter(st.Painter):
+class BoundsPainter(paint.Painter):
     """A painter that reuses one graph (the size never changes here)."""
 
     def __init__(self, weights_path, graph, how):
-        super().__init__(weights_path, st.LossSettings(fast=True), how)
+        super().__init__(weights_path=weights_path, loss_settings=st.LossSettings(fast=True),
+                         paint_settings=how)
         self.graph = graph
 
-    def build_graph(self, shape, content, styles):
+    def build_graph(self, content, styles):
         return self.graph
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from helpers import CONTENT, ROOT, STYLE, Child
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.lesson]
 
 
 def finished_then_signalled(command, stop, delay):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import command_line as cli
-import studio
+from painter import files, memory, paint, settings, startup, studio, studio_jobs, studio_page
+from painter.painting import Painting, Watcher
 import style_transfer as st
 from helpers import CONTENT, STYLE
 from test_bad_input import png_header_claiming
@@ -38,7 +38,7 @@ class FakePainter:
             self.threads.add(threading.current_thread().name)
         try:
             assert self.gate.wait(WAIT)
-            painting = st.Painting(picture=np.full((4, 6, 3), job.number, np.uint8),
+            painting = Painting(picture=np.full((4, 6, 3), job.number, np.uint8),
                                    shape=(4, 6), loss=1.0)
             for _ in range(self.evaluations):
                 if watcher.should_stop():
@@ -54,8 +54,8 @@ class FakePainter:
 
 def a_job(session="tab 1", iterations=2):
     photo = np.zeros((32, 48, 3), np.uint8)
-    return studio.Job(session, photo, [photo], ["p"], st.LossSettings(fast=True),
-                      st.PaintSettings(sizes=(48,), iterations=(iterations,)))
+    return studio_jobs.Job(session, photo, [photo], ["p"], st.LossSettings(fast=True),
+                      settings.PaintSettings(sizes=(48,), iterations=(iterations,)))
 
 
 def wait_until(condition, what):
@@ -71,7 +71,7 @@ def worker(tmp_path):
     made = []
 
     def make(painter):
-        made.append(studio.Worker(painter, tmp_path / "studio", log=lambda *a, **k: None))
+        made.append(studio_jobs.Worker(painter, tmp_path / "studio", log=lambda *a, **k: None))
         return made[-1].start()
     yield make
     for w in made:
@@ -157,7 +157,7 @@ def test_a_painter_that_fails_fails_its_job_and_the_worker_goes_on(worker):
         calls.append(job.number)
         if len(calls) == 1:
             raise RuntimeError("out of ink")
-        return st.Painting(picture=np.zeros((4, 4, 3), np.uint8), shape=(4, 4), loss=1.0)
+        return Painting(picture=np.zeros((4, 4, 3), np.uint8), shape=(4, 4), loss=1.0)
 
     w = worker(paint)
     bad, good = w.submit(a_job()), w.submit(a_job())
@@ -168,8 +168,8 @@ def test_a_painter_that_fails_fails_its_job_and_the_worker_goes_on(worker):
 
 def test_the_watcher_passes_on_progress_and_measures_the_rate():
     job = a_job(iterations=1)
-    rate = studio.Rate()
-    watcher = studio.JobWatcher(job, rate, [(32, 48)])
+    rate = studio_jobs.Rate()
+    watcher = studio_jobs.JobWatcher(job, rate, [(32, 48)])
     watcher.stage_begins(0, (32, 48), 1)
     watcher.evaluation_done(None)  # the first evaluation, timed with the build
     watcher.stage_started(0, 1.0)
@@ -195,8 +195,8 @@ def test_an_upload_is_read_as_the_command_line_reads_a_file(uploads):
     path = uploads / "abc123" / "my cat.png"
     path.parent.mkdir()
     path.write_bytes(open(CONTENT, "rb").read())
-    image = studio.read_upload(path, uploads)
-    np.testing.assert_array_equal(image, cli.load_image(CONTENT))
+    image = studio_page.read_upload(path, uploads)
+    np.testing.assert_array_equal(image, files.load_image(CONTENT))
 
 
 @pytest.mark.parametrize("name, data, words", [
@@ -209,8 +209,8 @@ def test_a_bad_upload_gets_one_line_naming_the_users_file_not_ours(uploads, name
     path = uploads / "abc123" / name
     path.parent.mkdir()
     path.write_bytes(data)
-    with pytest.raises(cli.UserError) as error:
-        studio.read_upload(path, uploads)
+    with pytest.raises(startup.UserError) as error:
+        studio_page.read_upload(path, uploads)
     message = str(error.value)
     assert message.startswith(f"{name}: ") and words in message, message
     assert str(uploads) not in message and "\n" not in message
@@ -219,39 +219,39 @@ def test_a_bad_upload_gets_one_line_naming_the_users_file_not_ours(uploads, name
 def test_a_tiny_upload_is_refused(uploads):
     path = uploads / "tiny.png"
     Image.new("RGB", (20, 40)).save(path)
-    with pytest.raises(cli.UserError, match="tiny.png: only 20x40 pixels"):
-        studio.read_upload(path, uploads)
+    with pytest.raises(startup.UserError, match="tiny.png: only 20x40 pixels"):
+        studio_page.read_upload(path, uploads)
 
 
 def test_an_upload_over_the_size_limit_is_refused_unread(uploads, monkeypatch):
-    monkeypatch.setattr(studio, "MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr(studio_page, "MAX_UPLOAD_BYTES", 1000)
     path = uploads / "big.png"
     path.write_bytes(b"\0" * 2000)
-    with pytest.raises(cli.UserError, match="big.png: larger than"):
-        studio.read_upload(path, uploads)
+    with pytest.raises(startup.UserError, match="big.png: larger than"):
+        studio_page.read_upload(path, uploads)
 
 
 def test_a_path_outside_the_upload_folder_is_never_opened(uploads, tmp_path):
     outside = tmp_path / "secret.png"
     Image.new("RGB", (64, 64)).save(outside)
     for path in (outside, uploads / ".." / "secret.png"):
-        with pytest.raises(cli.UserError, match="not an upload"):
-            studio.read_upload(path, uploads)
+        with pytest.raises(startup.UserError, match="not an upload"):
+            studio_page.read_upload(path, uploads)
 
 
 def test_an_unprintable_browser_name_is_only_shown_cleaned():
-    assert studio.shown_name("/tmp/gradio/x/evil\x1b[31m.png") == "evil[31m.png"
-    assert len(studio.shown_name("/tmp/" + "a" * 200 + ".png")) == 63
+    assert studio_page.shown_name("/tmp/gradio/x/evil\x1b[31m.png") == "evil[31m.png"
+    assert len(studio_page.shown_name("/tmp/" + "a" * 200 + ".png")) == 63
 
 
 def test_the_knobs_default_to_the_tutorials_values():
-    knobs = studio.Knobs()
+    knobs = studio_jobs.Knobs()
     assert (knobs.content_weight, knobs.style_weight, knobs.tv_weight) == (0.025, 5.0, 1.0)
     assert (knobs.content_layer, knobs.size, knobs.iterations) == ("block2_conv2", 512, 10)
     loss, how = knobs.settings([1.0])
     assert loss.fast and how.init == "noise" and how.preserve_color is None
     assert how.sizes == (512,) and how.iterations == (10,)
-    _, how = studio.Knobs(size=1024, coarse_to_fine=True, start="the photo").settings([1.0])
+    _, how = studio_jobs.Knobs(size=1024, coarse_to_fine=True, start="the photo").settings([1.0])
     assert how.sizes == (256, 512, 1024) and how.iterations == (10, 5, 3)
     assert how.init == "content"
 
@@ -262,34 +262,34 @@ PAINTINGS = [{"name": "swirls", "image": np.zeros((64, 64, 3), np.uint8)},
 
 
 @pytest.mark.parametrize("photo, paintings, shares, knobs, words", [
-    (None, PAINTINGS, [1, 1], studio.Knobs(), "Choose a photo first"),
-    (PHOTO, [], [], studio.Knobs(), "Choose a painting"),
-    (PHOTO, PAINTINGS, [1, 0], studio.Knobs(), "The share of mosaic is 0"),
-    (PHOTO, PAINTINGS, [1, 1], studio.Knobs(content_weight=0, style_weight=0, tv_weight=0),
+    (None, PAINTINGS, [1, 1], studio_jobs.Knobs(), "Choose a photo first"),
+    (PHOTO, [], [], studio_jobs.Knobs(), "Choose a painting"),
+    (PHOTO, PAINTINGS, [1, 0], studio_jobs.Knobs(), "The share of mosaic is 0"),
+    (PHOTO, PAINTINGS, [1, 1], studio_jobs.Knobs(content_weight=0, style_weight=0, tv_weight=0),
      "all 0"),
-    (PHOTO, PAINTINGS, [1, 1], studio.Knobs(style_weight=-1), "style weight"),
-    (PHOTO, PAINTINGS, [1, 1], studio.Knobs(size=40), "VGG16 needs at least 32"),
+    (PHOTO, PAINTINGS, [1, 1], studio_jobs.Knobs(style_weight=-1), "style weight"),
+    (PHOTO, PAINTINGS, [1, 1], studio_jobs.Knobs(size=40), "VGG16 needs at least 32"),
 ])
 def test_paint_with_something_missing_says_so_and_starts_nothing(
         worker, photo, paintings, shares, knobs, words):
     w = worker(FakePainter())
-    page = studio.Studio(w, "/nowhere")
+    page = studio_page.Studio(w, "/nowhere")
     updates = list(page.paint("tab 1", photo, paintings, shares, knobs, []))
     assert len(updates) == 1 and words in updates[0]["message"], updates
     assert w.numbers == 0  # no job was made
 
 
 def test_a_size_too_large_for_memory_is_refused_with_one_that_fits(worker, monkeypatch):
-    monkeypatch.setattr(cli, "available_memory", lambda: 3e9)
-    page = studio.Studio(worker(FakePainter()), "/nowhere")
-    updates = list(page.paint("tab 1", PHOTO, PAINTINGS, [1, 1], studio.Knobs(size=2048), []))
+    monkeypatch.setattr(memory, "available_memory", lambda: 3e9)
+    page = studio_page.Studio(worker(FakePainter()), "/nowhere")
+    updates = list(page.paint("tab 1", PHOTO, PAINTINGS, [1, 1], studio_jobs.Knobs(size=2048), []))
     assert "needs about" in updates[0]["message"] and "fits" in updates[0]["message"]
 
 
 def test_paint_follows_its_job_from_the_queue_to_the_finished_picture(worker):
     w = worker(FakePainter())
-    page = studio.Studio(w, "/nowhere")
-    updates = list(page.paint("tab 1", PHOTO, PAINTINGS[:1], [1], studio.Knobs(size=64), []))
+    page = studio_page.Studio(w, "/nowhere")
+    updates = list(page.paint("tab 1", PHOTO, PAINTINGS[:1], [1], studio_jobs.Knobs(size=64), []))
     assert "in the queue" in updates[0]["progress"]
     last = updates[-1]
     assert last["download"].endswith(".png") and last["runs"][0][0] == last["download"]
@@ -297,13 +297,13 @@ def test_paint_follows_its_job_from_the_queue_to_the_finished_picture(worker):
 
 
 def test_the_estimate_grows_with_the_size_and_follows_the_measured_rate():
-    rate = studio.Rate()
+    rate = studio_jobs.Rate()
     small = rate.seconds([(43, 64)], [2])
     large = rate.seconds([(341, 512)], [10])
     assert large > small > 0
     rate.seconds_per_pixel *= 2
     assert rate.seconds([(341, 512)], [10]) > large
-    assert "512x341 px, 200 evaluations" in rate.describe((300, 451), studio.Knobs())
+    assert "512x341 px, 200 evaluations" in rate.describe((300, 451), studio_jobs.Knobs())
 
 
 def test_the_host_is_loopback_unless_asked(capsys, monkeypatch):
@@ -312,7 +312,7 @@ def test_the_host_is_loopback_unless_asked(capsys, monkeypatch):
     assert studio.parse_args([]).host == "127.0.0.1"
 
     def no_weights(args):
-        raise cli.UserError("no weights here")
+        raise startup.UserError("no weights here")
     monkeypatch.setattr(studio, "serve", no_weights)
     assert studio.main(["--host", "0.0.0.0"]) == 2
     err = capsys.readouterr().err.splitlines()
@@ -325,24 +325,26 @@ def test_the_host_is_loopback_unless_asked(capsys, monkeypatch):
 # --- the graph, kept for the next run of the same shape (real painting) -----------------------
 @pytest.mark.slow
 def test_a_graph_is_reused_for_the_next_run_of_the_same_shape(weights_path, monkeypatch):
-    photo, painting = cli.load_image(CONTENT), cli.load_image(STYLE)
-    easel = studio.Easel(weights_path)
-    how = st.PaintSettings(sizes=(48,), iterations=(1,), seed=0)
+    photo, painting = files.load_image(CONTENT), files.load_image(STYLE)
+    painter = studio_jobs.JobPainter(weights_path)  # what the worker thread paints with
+    easel = painter.easel
+    how = settings.PaintSettings(sizes=(48,), iterations=(1,), seed=0)
 
     def job(photo, how=how):
-        return studio.Job("tab", photo, [painting], ["swirls"], st.LossSettings(fast=True), how)
+        return studio_jobs.Job("tab", photo, [painting], ["swirls"], st.LossSettings(fast=True),
+                               how)
 
-    first = easel.paint(job(photo), st.Watcher())
-    again = easel.paint(job(photo), st.Watcher())
+    first = painter(job(photo), Watcher())
+    again = painter(job(photo), Watcher())
     assert (easel.built, easel.reused) == (1, 1)
     assert again.loss == pytest.approx(first.loss, rel=1e-5)  # the same picture, sooner
     # Another photo of the same shape reuses it too, and paints what a fresh graph would.
     mirror = np.ascontiguousarray(photo[:, ::-1])
-    reused = easel.paint(job(mirror), st.Watcher())
-    fresh = st.Painter(weights_path, st.LossSettings(fast=True), how).paint(mirror, [painting])
+    reused = painter(job(mirror), Watcher())
+    fresh = paint.Painter(weights_path=weights_path, loss_settings=st.LossSettings(fast=True),
+                          paint_settings=how).paint(mirror, [painting])
     assert (easel.built, easel.reused) == (1, 2)
     assert reused.loss == pytest.approx(fresh.loss, rel=1e-4)
     # Another size needs another graph.
-    easel.paint(job(photo, st.PaintSettings(sizes=(64,), iterations=(1,), seed=0)),
-                st.Watcher())
+    painter(job(photo, settings.PaintSettings(sizes=(64,), iterations=(1,), seed=0)), Watcher())
     assert easel.built == 2

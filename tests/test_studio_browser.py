@@ -177,10 +177,10 @@ def test_the_page_loads_offline_with_the_tutorials_defaults(context):
     assert tab.requests and all(url.startswith("http://127.0.0.1") for url in tab.requests)
     values = {name: tab.locator(f"#{name} input").first.input_value()
               for name in ("content-weight", "style-weight", "tv-weight", "size",
-                           "iterations", "content-layer", "colour")}
+                           "iterations", "content-layer", "color")}
     assert values == {"content-weight": "0.025", "style-weight": "5", "tv-weight": "1",
                       "size": "512", "iterations": "10", "content-layer": "block2_conv2",
-                      "colour": "the painting's"}
+                      "color": "the painting's"}
     assert tab.locator("#start input[value=noise]").is_checked()
     assert not tab.locator("#coarse input").is_checked()
     assert "512x" in tab.text("#estimate")  # the time a 512 px run takes here

@@ -8,11 +8,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import colours
-import command_line as cli
+from tf_keras import backend as K
+
+from painter import colors, files, memory, paint, settings, startup, still, still_run, tiles, tiling
+from painter.painting import Watcher
+from painter.words import duration
 import style_transfer as st
-import tiles
 from helpers import CONTENT, MOSAIC, STYLE, assert_one_line_error, main_says
+
+pytestmark = pytest.mark.lesson  # needs only requirements.txt (make test-lesson)
 
 WHOLE, TILE, OVERLAP = (64, 96), 64, 16
 LAYERS = ("block1_conv2", "block2_conv2")
@@ -21,8 +25,8 @@ LAYERS = ("block1_conv2", "block2_conv2")
 def features(image, layers, weights_path):
     """VGG16's features of a preprocessed image at `layers`, as numpy arrays (positions x
     channels): a plain Keras model, apart from the painter's graph."""
-    model = st.vgg16(st.K.placeholder((1, None, None, 3)), weights_path)
-    fetch = st.K.function([model.input], [model.get_layer(name).output for name in layers])
+    model = st.vgg16(K.placeholder((1, None, None, 3)), weights_path)
+    fetch = K.function([model.input], [model.get_layer(name).output for name in layers])
     return [f[0].reshape(-1, f.shape[-1]).astype(np.float64) for f in fetch([image])]
 
 
@@ -45,18 +49,19 @@ def test_a_tiles_style_loss_is_the_whole_pictures(weights_path, fresh_graph):
     """The tile's style loss, checked in numpy: its blend-weighted Gram matrices plus the
     other tile's (its fair part until painted, then as on the canvas), against the
     painting's, summed the same way in pieces, normalised by the whole picture's size."""
-    photo, painting = cli.load_image(CONTENT), cli.load_image(STYLE)
+    photo, painting = files.load_image(CONTENT), files.load_image(STYLE)
     loss = st.LossSettings(fast=True, style_layers=LAYERS, content_weight=0.0, tv_weight=0.0)
-    how = st.PaintSettings(tile=TILE, tile_overlap=OVERLAP)
-    painter = st.Painter(weights_path, loss, how)
     grid = tiles.tile_grid(WHOLE, TILE, OVERLAP)
     tile = grid[1]
     tile_shape = (tile.height, tile.width)
-    graph = painter.build_graph(tile_shape, st.resize(photo, WHOLE)[tile.region], [painting],
-                                whole=WHOLE)
+    graph, positions = tiling.tile_graph(
+        st.preprocess(st.resize(photo, WHOLE)[tile.region], tile_shape), 1, weights_path, loss,
+        WHOLE)
     styled = st.preprocess(painting, WHOLE)
     canvas = st.random_start(WHOLE, seed=3)[0]
-    style = st.WholeStyle(graph.features, tiles.Canvas(canvas, grid), [styled], None, how)
+    style = tiling.WholeStyle(features=graph.features, weights=positions,
+                              canvas=tiles.Canvas(canvas, grid), paintings=[styled], masks=None,
+                              tile=TILE, overlap=OVERLAP)
     x = st.random_start(tile_shape, seed=4).astype(np.float32)
     got = []
     for painted in (False, True):  # before and after the other tile is first painted
@@ -66,7 +71,7 @@ def test_a_tiles_style_loss_is_the_whole_pictures(weights_path, fresh_graph):
         _, _, *parts = graph.f_outputs([x])
         got.append(float(dict(zip(graph.parts, parts))["style 1"]))
 
-    st.K.clear_session()
+    K.clear_session()
     weights = tiles.blend_weights(grid, WHOLE)
     assert np.allclose(sum(np.pad(w, ((t.top, WHOLE[0] - t.top - t.height),
                                       (t.left, WHOLE[1] - t.left - t.width)))
@@ -90,7 +95,7 @@ def test_a_tiles_style_loss_is_the_whole_pictures(weights_path, fresh_graph):
         assert np.abs(a + b - w).sum() / np.abs(w).sum() < 0.1
 
 
-class Recorder(st.Watcher):
+class Recorder(Watcher):
     """Each tile's start loss and every iteration's loss; stops once `stop_in` tiles began."""
 
     def __init__(self, stop_in=None):
@@ -110,12 +115,13 @@ class Recorder(st.Watcher):
 
 @pytest.mark.slow
 def test_a_tiny_tiled_run_gives_a_valid_picture_whose_loss_falls(weights_path, fresh_graph):
-    photo, painting = cli.load_image(CONTENT), cli.load_image(STYLE)
+    photo, painting = files.load_image(CONTENT), files.load_image(STYLE)
     loss = st.LossSettings(fast=True)
-    how = st.PaintSettings(sizes=(96,), iterations=(2,), seed=0, tile=TILE,
+    how = settings.PaintSettings(sizes=(96,), iterations=(2,), seed=0, tile=TILE,
                            tile_overlap=OVERLAP)
     watcher = Recorder()
-    result = st.Painter(weights_path, loss, how).paint(photo, [painting], watcher)
+    painter = paint.Painter(weights_path=weights_path, loss_settings=loss, paint_settings=how)
+    result = painter.paint(photo, [painting], watcher)
     assert result.picture.shape == WHOLE + (3,) and result.picture.dtype == np.uint8
     assert result.picture.std() > 10  # a picture, not a flat field
     assert len(tiles.tile_grid(WHOLE, TILE, OVERLAP)) == 2
@@ -124,7 +130,7 @@ def test_a_tiny_tiled_run_gives_a_valid_picture_whose_loss_falls(weights_path, f
     for start, losses in zip(watcher.starts, watcher.losses):
         assert len(losses) == 1 and losses[-1] < start
     # The whole picture's loss, by one untiled graph at its size: below the start's.
-    st.K.clear_session()
+    K.clear_session()
     whole = st.build_loss_and_grads(st.preprocess(photo, WHOLE), [st.preprocess(painting,
                                                                                 WHOLE)],
                                     weights_path, loss)
@@ -135,10 +141,11 @@ def test_a_tiny_tiled_run_gives_a_valid_picture_whose_loss_falls(weights_path, f
 @pytest.mark.slow
 def test_a_stop_in_a_tile_keeps_the_whole_picture_with_the_finished_tiles(weights_path,
                                                                           fresh_graph):
-    photo, painting = cli.load_image(CONTENT), cli.load_image(STYLE)
-    how = st.PaintSettings(sizes=(96,), iterations=(2,), seed=0, tile=TILE,
+    photo, painting = files.load_image(CONTENT), files.load_image(STYLE)
+    how = settings.PaintSettings(sizes=(96,), iterations=(2,), seed=0, tile=TILE,
                            tile_overlap=OVERLAP)
-    result = st.Painter(weights_path, st.LossSettings(fast=True), how).paint(
+    result = paint.Painter(weights_path=weights_path, loss_settings=st.LossSettings(fast=True),
+                           paint_settings=how).paint(
         photo, [painting], Recorder(stop_in=2))
     assert result.stopped and result.picture.shape == WHOLE + (3,)
     first, second = tiles.tile_grid(WHOLE, TILE, OVERLAP)
@@ -166,18 +173,19 @@ def test_without_fast_the_stages_that_fit_whole_use_the_tutorials_graph(tmp_path
     features found with the result, in one batch), the 96 px stage in tiles by the fast
     graph's tile features; the run gives a whole picture."""
     built = []
-    for name in ("tutorial_features", "fast_features", "tile_features"):
-        original = getattr(st, name)
-        monkeypatch.setattr(st, name, lambda *a, original=original, name=name, **k:
+    for module, name in ((st, "tutorial_features"), (st, "fast_features"),
+                         (tiling, "tile_graph")):
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, original=original, name=name, **k:
                             built.append(name) or original(*a, **k))
     output = tmp_path / "both.png"
-    status = st.main([CONTENT, STYLE, "--scales", "64", "96", "--iterations", "1", "1",
+    status = still.main([CONTENT, STYLE, "--scales", "64", "96", "--iterations", "1", "1",
                       "--tile", str(TILE), "--tile-overlap", str(OVERLAP), "--seed", "0",
                       "--no-extras", "--output", str(output)])
     out = capsys.readouterr().out
     assert status == 0
-    # tile_features builds on fast_features (without paintings: WholeStyle's targets)
-    assert built == ["tutorial_features", "tile_features", "fast_features"]
+    # tile_graph builds on fast_features (without paintings: WholeStyle's targets)
+    assert built == ["tutorial_features", "tile_graph", "fast_features"]
     assert "on the fast graph" in out  # the plan says so
     result = iio.imread(output)
     assert result.shape == WHOLE + (3,) and result.std() > 10
@@ -188,32 +196,32 @@ def test_the_memory_check_counts_the_tutorials_batch_where_a_stage_is_painted_wh
     """The tutorial's graph has the photo and the painting in its batch, a tile's has the
     result alone: with room for a 1024 px tile, a 1024 px stage painted whole fits with the
     fast graph but not with the tutorial's, and the check names a smaller tile, which fits."""
-    photo = cli.load_image(CONTENT)
-    tile = st.activation_bytes((1024, 1024), 1)
-    assert st.activation_bytes(st.result_shape(photo, 1024), 3) > 1.3 * tile
-    monkeypatch.setattr(cli, "available_memory", lambda: 1.5e9 + tile * 1.2)
-    st.check_size(photo, [1024, 2048], batch=1, tile=1024)  # the fast graph
-    with pytest.raises(cli.UserError, match=r"--tile 1024: .* the largest tile that fits is "
+    photo = files.load_image(CONTENT)
+    tile = memory.activation_bytes((1024, 1024), 1)
+    assert memory.activation_bytes(st.result_shape(photo, 1024), 3) > 1.3 * tile
+    monkeypatch.setattr(memory, "available_memory", lambda: 1.5e9 + tile * 1.2)
+    memory.check_size(photo, [1024, 2048], batch=1, tile=1024)  # the fast graph
+    with pytest.raises(startup.UserError, match=r"--tile 1024: .* the largest tile that fits is "
                                             r"about \d+") as refused:
-        st.check_size(photo, [1024, 2048], batch=3, tile=1024)  # the tutorial's
+        memory.check_size(photo, [1024, 2048], batch=3, tile=1024)  # the tutorial's
     fits = int(str(refused.value).rsplit(" ", 1)[-1])
     assert fits < 1024
-    st.check_size(photo, [1024, 2048], batch=3, tile=fits)
+    memory.check_size(photo, [1024, 2048], batch=3, tile=fits)
 
 
 def test_the_memory_check_counts_one_tile_and_names_the_largest_that_fits(monkeypatch):
-    photo = cli.load_image(CONTENT)
-    whole = st.activation_bytes(st.result_shape(photo, 2048), 1)
+    photo = files.load_image(CONTENT)
+    whole = memory.activation_bytes(st.result_shape(photo, 2048), 1)
     # Room for the painting's one pass at the whole size (half a whole evaluation), not more.
-    monkeypatch.setattr(cli, "available_memory", lambda: 1.5e9 + whole * 0.6)
-    with pytest.raises(cli.UserError, match="--size 2048"):
-        st.check_size(photo, [2048], batch=1)
-    st.check_size(photo, [2048], batch=1, tile=512)  # a 512 px tile fits
-    with pytest.raises(cli.UserError, match=r"--tile 2000: .* the largest tile that fits is "
+    monkeypatch.setattr(memory, "available_memory", lambda: 1.5e9 + whole * 0.6)
+    with pytest.raises(startup.UserError, match="--size 2048"):
+        memory.check_size(photo, [2048], batch=1)
+    memory.check_size(photo, [2048], batch=1, tile=512)  # a 512 px tile fits
+    with pytest.raises(startup.UserError, match=r"--tile 2000: .* the largest tile that fits is "
                                             r"about \d+") as refused:
-        st.check_size(photo, [2048], batch=1, tile=2000)
+        memory.check_size(photo, [2048], batch=1, tile=2000)
     fits = int(str(refused.value).rsplit(" ", 1)[-1])
-    st.check_size(photo, [2048], batch=1, tile=fits)  # the tile it names does fit
+    memory.check_size(photo, [2048], batch=1, tile=fits)  # the tile it names does fit
     assert fits < 2000
 
 
@@ -221,7 +229,7 @@ def test_the_memory_check_counts_one_tile_and_names_the_largest_that_fits(monkey
 def test_masks_are_cut_to_each_tile(weights_path, fresh_graph, monkeypatch):
     """Two paintings, one on the left half and one on the right: each tile gets its part of
     each mask (a graph of its own), and the halves come out in their own painting's colours."""
-    photo = cli.load_image(CONTENT)
+    photo = files.load_image(CONTENT)
     blue = np.zeros((64, 64, 3), np.uint8)
     blue[..., 2] = 200
     red = np.zeros((64, 64, 3), np.uint8)
@@ -229,13 +237,14 @@ def test_masks_are_cut_to_each_tile(weights_path, fresh_graph, monkeypatch):
     left = np.zeros(WHOLE)
     left[:, :WHOLE[1] // 2] = 1.0
     loss = st.LossSettings(fast=True, style_masks=(left, 1.0 - left))
-    how = st.PaintSettings(sizes=(96,), iterations=(3,), seed=0, init="content", tile=TILE,
+    how = settings.PaintSettings(sizes=(96,), iterations=(3,), seed=0, init="content", tile=TILE,
                            tile_overlap=OVERLAP)
     shares = []
-    original = st.WholeStyle.shares
-    monkeypatch.setattr(st.WholeStyle, "shares",
+    original = tiling.WholeStyle.shares
+    monkeypatch.setattr(tiling.WholeStyle, "shares",
                         lambda self, index: shares.append(original(self, index)) or shares[-1])
-    result = st.Painter(weights_path, loss, how).paint(photo, [red, blue])
+    painter = paint.Painter(weights_path=weights_path, loss_settings=loss, paint_settings=how)
+    result = painter.paint(photo, [red, blue])
     first, second = tiles.tile_grid(WHOLE, TILE, OVERLAP)
     # Each tile's share of each painting is its part of that painting's mask: the left
     # tile's red share is zero where the mask is, on the right of the middle.
@@ -255,27 +264,28 @@ def test_blended_scaled_paintings_style_losses_in_a_tile(weights_path, fresh_gra
     painting's style loss in a tile, checked in numpy. Its target is its Gram matrices scaled
     to the picture's number of positions (each painting is one piece here, being smaller than
     a tile), and its part of the loss is its share of the blend."""
-    photo = cli.load_image(CONTENT)
+    photo = files.load_image(CONTENT)
     loss = st.LossSettings(fast=True, style_layers=LAYERS, content_weight=0.0, tv_weight=0.0,
                            style_blend=(3.0, 1.0))
-    how = st.PaintSettings(tile=TILE, tile_overlap=OVERLAP, style_scale=0.5)
-    painter = st.Painter(weights_path, loss, how)
-    half = painter.style_shape(WHOLE)
+    half = settings.style_shape(WHOLE, 0.5)
     assert half == (32, 48)
     grid = tiles.tile_grid(WHOLE, TILE, OVERLAP)
     tile = grid[1]
     tile_shape = (tile.height, tile.width)
-    paintings = [st.preprocess(cli.load_image(path), half) for path in (STYLE, MOSAIC)]
-    graph = painter.build_graph(tile_shape, st.resize(photo, WHOLE)[tile.region], paintings,
-                                whole=WHOLE)
-    style = st.WholeStyle(graph.features, tiles.Canvas(st.random_start(WHOLE, seed=3)[0], grid),
-                          paintings, None, how)
+    paintings = [st.preprocess(files.load_image(path), half) for path in (STYLE, MOSAIC)]
+    graph, positions = tiling.tile_graph(
+        st.preprocess(st.resize(photo, WHOLE)[tile.region], tile_shape), 2, weights_path, loss,
+        WHOLE)
+    style = tiling.WholeStyle(
+        features=graph.features, weights=positions,
+        canvas=tiles.Canvas(st.random_start(WHOLE, seed=3)[0], grid), paintings=paintings,
+        masks=None, tile=TILE, overlap=OVERLAP)
     style.aim_at(1)
     x = st.random_start(tile_shape, seed=4).astype(np.float32)
     _, _, *parts = graph.f_outputs([x])
     got = dict(zip(graph.parts, map(float, parts)))
 
-    st.K.clear_session()
+    K.clear_session()
     weights = tiles.blend_weights(grid, WHOLE)
     mine = weighted_grams(x, weights[1], weights_path)
     fair = weights[0].sum() / (weights[0].sum() + weights[1].sum())  # the unpainted tile's
@@ -294,20 +304,20 @@ class PaintingsGiven:
 
     def __init__(self, monkeypatch):
         self.given = []
-        original = st.WholeStyle.__init__
+        original = tiling.WholeStyle.__init__
 
-        def record(style, features, canvas, paintings, masks, how):
+        def record(style, *, paintings, **given):
             self.given.append([st.deprocess(p, p.shape[1:3]) for p in paintings])
-            original(style, features, canvas, paintings, masks, how)
-        monkeypatch.setattr(st.WholeStyle, "__init__", record)
+            original(style, paintings=paintings, **given)
+        monkeypatch.setattr(tiling.WholeStyle, "__init__", record)
 
 
 def yiq(image):
-    return np.asarray(image, dtype=np.float64) @ colours.RGB_TO_YIQ.T
+    return np.asarray(image, dtype=np.float64) @ colors.RGB_TO_YIQ.T
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", colours.COLOR_MODES)
+@pytest.mark.parametrize("mode", colors.COLOR_MODES)
 def test_every_colour_mode_works_in_tiles(tmp_path, monkeypatch, capsys, mode):
     """--preserve-color with --tile, through the command line: swap and luminance give the
     whole picture exactly the photo's colours (YIQ's I and Q, as without tiles); luminance
@@ -315,7 +325,7 @@ def test_every_colour_mode_works_in_tiles(tmp_path, monkeypatch, capsys, mode):
     colours."""
     given = PaintingsGiven(monkeypatch)
     output = tmp_path / "tiled.png"
-    status = st.main([CONTENT, MOSAIC, "--fast", "--size", "96", "--tile", str(TILE),
+    status = still.main([CONTENT, MOSAIC, "--fast", "--size", "96", "--tile", str(TILE),
                       "--tile-overlap", str(OVERLAP), "--iterations", "1", "--init", "content",
                       "--preserve-color", mode, "--no-extras", "--output", str(output)])
     assert status == 0, capsys.readouterr().err
@@ -323,7 +333,7 @@ def test_every_colour_mode_works_in_tiles(tmp_path, monkeypatch, capsys, mode):
     assert result.shape == WHOLE + (3,)
     assert len(given.given) == 1  # the one stage, in tiles
     [painting] = given.given[0]
-    photo = st.resize(cli.load_image(CONTENT), WHOLE)
+    photo = st.resize(files.load_image(CONTENT), WHOLE)
     if mode in ("swap", "luminance"):
         inside = ((result > 0) & (result < 255)).all(axis=-1)
         assert inside.mean() > 0.9
@@ -332,7 +342,7 @@ def test_every_colour_mode_works_in_tiles(tmp_path, monkeypatch, capsys, mode):
     if mode == "luminance":
         assert np.abs(painting.astype(int) - painting[..., :1]).max() <= 1  # grey
     if mode.startswith("match"):
-        mosaic = st.resize(cli.load_image(MOSAIC), painting.shape[:2])
+        mosaic = st.resize(files.load_image(MOSAIC), painting.shape[:2])
         photo_mean = photo.reshape(-1, 3).mean(axis=0)
         assert np.abs(painting.reshape(-1, 3).mean(axis=0) - photo_mean).max() < 4
         assert np.abs(mosaic.reshape(-1, 3).mean(axis=0) - photo_mean).max() > 10
@@ -344,7 +354,7 @@ def test_a_blend_at_another_scale_paints_in_tiles(tmp_path, monkeypatch, capsys)
     line: the tiles get both paintings at the scaled size, and the run's picture is whole."""
     given = PaintingsGiven(monkeypatch)
     output = tmp_path / "blend.png"
-    status = st.main([CONTENT, STYLE, MOSAIC, "--style-weights", "3", "1", "--style-scale",
+    status = still.main([CONTENT, STYLE, MOSAIC, "--style-weights", "3", "1", "--style-scale",
                       "0.5", "--fast", "--size", "96", "--tile", str(TILE), "--tile-overlap",
                       str(OVERLAP), "--iterations", "1", "--seed", "0", "--no-extras",
                       "--output", str(output)])
@@ -364,7 +374,7 @@ def test_a_blend_at_another_scale_paints_in_tiles(tmp_path, monkeypatch, capsys)
                                            (12 * 60 + 20, "12 min"), (89 * 60, "89 min"),
                                            (125 * 60, "2 h 05 min")])
 def test_a_time_to_wait_reads_as_a_person_would_say_it(seconds, said):
-    assert cli.duration(seconds) == said
+    assert duration(seconds) == said
 
 
 @pytest.mark.slow
@@ -373,13 +383,13 @@ def test_coarse_to_fine_into_tiles_saves_the_whole_picture_and_its_extras(tmp_pa
     iteration's save, the sheet, the GIF and the plot hold the whole picture (Pillow reads
     them), never a tile of it."""
     output = tmp_path / "poster.png"
-    status = st.main([CONTENT, STYLE, "--fast", "--scales", "48", "96", "--iterations", "1",
+    status = still.main([CONTENT, STYLE, "--fast", "--scales", "48", "96", "--iterations", "1",
                       "2", "--tile", str(TILE), "--tile-overlap", str(OVERLAP), "--seed", "0",
                       "--output", str(output)])
     out = capsys.readouterr().out
     assert status == 0
     assert "Tile 2/2, sweep 2/2" in out
-    sheet, gif, plot, steps = st.extra_paths(output)
+    sheet, gif, plot, steps = still_run.extra_paths(output)
     assert iio.imread(output).shape == WHOLE + (3,)
     saved = sorted(steps.iterdir())
     # One per iteration: 1 at 48 px, then one per tile in each of the 2 sweeps at 96 px
@@ -404,24 +414,24 @@ def test_a_stage_too_large_for_memory_whole_is_given_the_largest_tile_that_fits(
     """No --tile: where every stage fits whole there are no tiles; where the top one does
     not, the largest tile that fits, which check_size accepts and a 5% larger one would not;
     where not even the smallest tile fits, none (check_size then refuses the size)."""
-    photo = cli.load_image(CONTENT)
+    photo = files.load_image(CONTENT)
     sizes = [1024, 2048]
-    whole = st.most_needed(photo, sizes, 1)
-    assert st.memory_needed(photo, 2048, 1, tile=512) == (
-        st.activation_bytes((512, 512), 1) + st.CANVAS_BYTES_PER_PIXEL * 2048 * 1362)
-    monkeypatch.setattr(cli, "available_memory", lambda: 1.5e9 + whole)
-    assert st.tile_to_fit(photo, sizes, 1) is None
-    monkeypatch.setattr(cli, "available_memory", lambda: 1.5e9 + whole * 0.7)
-    tile = st.tile_to_fit(photo, sizes, 1)
-    assert st.SMALLEST_TILE <= tile < 2048
-    st.check_size(photo, sizes, 1, tile=tile)
-    with pytest.raises(cli.UserError, match="--tile"):
-        st.check_size(photo, sizes, 1, tile=round(tile / 0.95) + 1)
-    monkeypatch.setattr(cli, "available_memory",
-                        lambda: 1.5e9 + st.memory_needed(photo, 2048, 1, tile=256) * 0.9)
-    assert st.tile_to_fit(photo, sizes, 1) is None
-    with pytest.raises(cli.UserError, match="--scales 2048: .* the largest size that fits"):
-        st.check_size(photo, sizes, 1)
+    whole = memory.most_needed(photo, sizes, 1)
+    assert memory.memory_needed(photo, 2048, 1, tile=512) == (
+        memory.activation_bytes((512, 512), 1) + memory.CANVAS_BYTES_PER_PIXEL * 2048 * 1362)
+    monkeypatch.setattr(memory, "available_memory", lambda: 1.5e9 + whole)
+    assert memory.tile_to_fit(photo, sizes, 1) is None
+    monkeypatch.setattr(memory, "available_memory", lambda: 1.5e9 + whole * 0.7)
+    tile = memory.tile_to_fit(photo, sizes, 1)
+    assert settings.SMALLEST_TILE <= tile < 2048
+    memory.check_size(photo, sizes, 1, tile=tile)
+    with pytest.raises(startup.UserError, match="--tile"):
+        memory.check_size(photo, sizes, 1, tile=round(tile / 0.95) + 1)
+    monkeypatch.setattr(memory, "available_memory",
+                        lambda: 1.5e9 + memory.memory_needed(photo, 2048, 1, tile=256) * 0.9)
+    assert memory.tile_to_fit(photo, sizes, 1) is None
+    with pytest.raises(startup.UserError, match="--scales 2048: .* the largest size that fits"):
+        memory.check_size(photo, sizes, 1)
 
 
 def test_the_canvas_estimate_covers_the_arrays_a_tiled_stage_holds():
@@ -436,7 +446,7 @@ def test_the_canvas_estimate_covers_the_arrays_a_tiled_stage_holds():
     held = [start, canvas.start, canvas.sum, canvas.covered, *canvas.pieces, *canvas.weights,
             *tiles.blend_weights(grid, shape), canvas.picture()]
     per_pixel = sum(array.nbytes for array in held) / np.prod(shape)
-    assert per_pixel <= st.CANVAS_BYTES_PER_PIXEL <= 2 * per_pixel, per_pixel
+    assert per_pixel <= memory.CANVAS_BYTES_PER_PIXEL <= 2 * per_pixel, per_pixel
 
 
 @pytest.mark.slow
@@ -444,12 +454,12 @@ def test_a_size_too_large_for_memory_is_painted_in_tiles_unasked(tmp_path, monke
     """Through the command line, the tutorial's graph: with memory for a 256 px tile but not
     for the 300 px picture whole (its batch holds the photo and the painting), the run says it
     chose tiles and paints the whole picture in them."""
-    photo = cli.load_image(CONTENT)
-    room = st.memory_needed(photo, 300, 1, tile=256)
-    assert st.memory_needed(photo, 300, 3) > room * 1.1
-    monkeypatch.setattr(cli, "available_memory", lambda: 1.5e9 + room * 1.02)
+    photo = files.load_image(CONTENT)
+    room = memory.memory_needed(photo, 300, 1, tile=256)
+    assert memory.memory_needed(photo, 300, 3) > room * 1.1
+    monkeypatch.setattr(memory, "available_memory", lambda: 1.5e9 + room * 1.02)
     output = tmp_path / "unasked.png"
-    status = st.main([CONTENT, STYLE, "--size", "300", "--iterations", "1", "--seed", "0",
+    status = still.main([CONTENT, STYLE, "--size", "300", "--iterations", "1", "--seed", "0",
                       "--no-extras", "--output", str(output)])
     out = capsys.readouterr().out
     assert status == 0

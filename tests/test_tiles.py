@@ -2,8 +2,10 @@
 to one, and a picture cut into tiles and joined back is the picture. Checked with numpy."""
 import numpy as np
 import pytest
+from painter import tiles
 
-import tiles
+pytestmark = pytest.mark.lesson  # needs only requirements.txt (make test-lesson)
+
 
 
 @pytest.mark.parametrize("shape, tile, overlap", [((341, 512), 128, 32), ((100, 100), 64, 16),

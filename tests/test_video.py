@@ -12,11 +12,11 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-import colours
-import command_line as cli
+from tf_keras import backend as K
+
+from painter import clips, colors, files, frame_files, frame_rates, startup, temporal, video
+from painter.flow import consistency, motion, optical_flow, temporal_error, warp
 import style_transfer as st
-import style_video as sv
-import video_files
 from helpers import STYLE, VIDEO_SCRIPT, Child, assert_one_line_error, run
 
 QUICK = ["--size", "48", "--iterations", "1", "--later-iterations", "1", "--fast"]
@@ -57,7 +57,7 @@ def decoded_frames(path):
 def clip(tmp_path_factory):
     """A 3-frame H.264 clip of a panning texture, 48x32 px at 6 fps."""
     path = tmp_path_factory.mktemp("clip") / "pan.mp4"
-    sv.write_video(path, panning_frames(3), 6)
+    clips.write_video(path, panning_frames(3), 6)
     return path
 
 
@@ -65,11 +65,11 @@ def clip(tmp_path_factory):
 @pytest.mark.parametrize("step", [2, 3])
 def test_flow_of_a_shifted_texture_is_the_shift_and_the_warp_undoes_it(step):
     previous, current = panning_frames(2, shape=(40, 48), step=step)
-    backward = sv.optical_flow(current, previous)  # where current's pixels were before
+    backward = optical_flow(current, previous)  # where current's pixels were before
     inner = np.s_[4:-4, step + 4:-4]  # away from the edges and the strip that came in
     miss = np.linalg.norm(backward[inner] - [-step, 0], axis=-1)
     assert np.percentile(miss, 95) < 0.25, np.percentile(miss, 95)
-    warped = sv.warp(previous, backward)
+    warped = warp(previous, backward)
     error = np.abs(warped[inner] - current[inner].astype(np.float32))
     unmoved = np.abs(previous[inner].astype(np.float32) - current[inner])
     assert error.mean() < 3.0 and error.mean() < unmoved.mean() / 5, (error.mean(),
@@ -81,7 +81,7 @@ def test_warp_is_exact_bilinear_sampling():
     flow = np.zeros((4, 5, 2), np.float32)
     flow[1, 2] = (0.25, 1.5)        # pixel (x=2, y=1) reads at (2.25, 2.5)
     flow[3, 4] = (3.0, 0.0)         # off the right edge: the edge pixel, repeated
-    warped = sv.warp(image, flow)
+    warped = warp(image, flow)
     expected = (0.75 * 0.5 * image[2, 2] + 0.25 * 0.5 * image[2, 3]
                 + 0.75 * 0.5 * image[3, 2] + 0.25 * 0.5 * image[3, 3])
     np.testing.assert_allclose(warped[1, 2], expected, rtol=1e-6)
@@ -93,7 +93,7 @@ def test_warp_is_exact_bilinear_sampling():
 def test_mask_is_zero_in_the_strip_that_came_into_view_and_one_elsewhere():
     step = 3
     previous, current = panning_frames(2, shape=(40, 48), step=step)
-    backward, mask = sv.motion(current, previous)
+    backward, mask = motion(current, previous)
     assert mask.shape == (40, 48) and set(np.unique(mask)) <= {0.0, 1.0}
     assert np.all(mask[:, :step] == 0)
     assert mask[:, step + 2:].mean() > 0.9
@@ -149,7 +149,7 @@ def test_mask_matches_a_pixel_by_pixel_reference():
     forward = -backward + rng.normal(0, 0.1, backward.shape)
     forward[5:12, 5:12] += 3.0
     backward[:, 20:] += (4.0, 0.0)
-    consistent = sv.consistency(backward, forward)
+    consistent = consistency(backward, forward)
     expected = reference_consistency(backward, forward)
     np.testing.assert_array_equal(consistent, expected)
     assert 0.3 < expected.mean() < 0.9  # every test has something to catch
@@ -157,7 +157,7 @@ def test_mask_matches_a_pixel_by_pixel_reference():
 
 def test_a_still_scene_is_consistent_everywhere():
     frame = texture(32, 48)
-    backward, mask = sv.motion(frame, frame)
+    backward, mask = motion(frame, frame)
     assert np.abs(backward).max() < 0.05
     assert mask.mean() > 0.98
 
@@ -165,14 +165,15 @@ def test_a_still_scene_is_consistent_everywhere():
 # --- 3. the temporal loss in the painter's graph --------------------------------------------
 @pytest.fixture(scope="module")
 def temporal_painter(weights_path):
-    st.K.clear_session()
-    args = sv.parse_args(["clip.mp4", STYLE, "--temporal-weight", "2.5", "--fast"])
-    args.weights_path = weights_path
+    K.clear_session()
+    settings = video.parse_args(["clip.mp4", STYLE, "--temporal-weight", "2.5", "--fast"])
     frame = texture(32, 32, seed=1)
-    painter = sv.VideoPainter(frame, [texture(32, 32, seed=2)], weights_path,
-                              st.loss_settings(args), args.temporal_weight, cli.StopRequests())
+    painter = temporal.VideoPainter(
+        first_frame=frame, styles=[texture(32, 32, seed=2)], weights_path=weights_path,
+        loss_settings=st.LossSettings(**settings.loss),
+        temporal_weight=settings.frames.temporal_weight, stop=startup.StopRequests())
     yield painter
-    st.K.clear_session()
+    K.clear_session()
 
 
 def test_temporal_loss_is_zero_on_the_warped_frame_and_masked_pixels_get_no_gradient(
@@ -216,14 +217,14 @@ def test_temporal_error_of_a_still_scene_is_the_rms_of_frame_differences():
     painted = [rng.integers(0, 256, (32, 48, 3), dtype=np.uint8) for _ in range(4)]
     differences = [painted[t].astype(np.float64) - painted[t - 1] for t in range(1, 4)]
     expected = np.sqrt(np.mean(np.square(differences)))
-    assert sv.temporal_error(painted, contents) == pytest.approx(expected, rel=0.02)
+    assert temporal_error(painted, contents) == pytest.approx(expected, rel=0.02)
 
 
 def test_temporal_error_is_zero_for_a_painting_that_moves_with_the_clip():
     contents = panning_frames(4, shape=(40, 48), step=2)
-    assert sv.temporal_error(contents, contents) < 2.0
+    assert temporal_error(contents, contents) < 2.0
     shuffled = [contents[0], contents[2], contents[1], contents[3]]
-    assert sv.temporal_error(shuffled, contents) > 10.0
+    assert temporal_error(shuffled, contents) > 10.0
 
 
 # --- 5. video files in and out --------------------------------------------------------------
@@ -232,9 +233,9 @@ def test_temporal_error_is_zero_for_a_painting_that_moves_with_the_clip():
 def test_writing_and_reading_a_clip_round_trips_frames_size_and_rate(tmp_path, suffix, fps):
     frames = panning_frames(5, shape=(32, 48))
     path = tmp_path / f"clip{suffix}"
-    sv.write_video(path, frames, fps)
+    clips.write_video(path, frames, fps)
     assert not list(tmp_path.glob(".*partial*"))
-    clip = sv.read_clip(path, 48)
+    clip = clips.read_clip(path, 48)
     assert len(clip.frames) == clip.total == 5
     assert clip.frames[0].shape == (32, 48, 3) and clip.original_size == (48, 32)
     # A GIF stores whole hundredths of a second: 8 fps becomes 13, 12, 13, 12, 13.
@@ -256,9 +257,9 @@ def test_an_mp4_keeps_the_clips_sound(tmp_path):
          "testsrc=size=48x32:rate=10", "-f", "lavfi", "-i", "sine=frequency=440",
          "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(source)],
         timeout=60, check=True)
-    clip = sv.read_clip(source, 48)
+    clip = clips.read_clip(source, 48)
     assert clip.has_audio and len(clip.frames) == 10 and clip.fps == 10
-    sv.write_video(tmp_path / "painted.mp4", clip.frames[:5], clip.fps, audio_from=source)
+    clips.write_video(tmp_path / "painted.mp4", clip.frames[:5], clip.fps, audio_from=source)
     log = probe(tmp_path / "painted.mp4")
     assert "Audio: aac" in log
     duration = re.search(r"Duration: (\d+):(\d+):([\d.]+)", log).groups()
@@ -268,13 +269,13 @@ def test_an_mp4_keeps_the_clips_sound(tmp_path):
 def test_a_folder_of_frames_is_read_in_name_order(tmp_path):
     frames = panning_frames(11, shape=(32, 48))
     for i, frame in enumerate(frames):
-        cli.save_image(tmp_path / f"f{i + 1}.png", frame)  # f10 after f9, not after f1
+        files.save_image(tmp_path / f"f{i + 1}.png", frame)  # f10 after f9, not after f1
     (tmp_path / "notes.txt").write_text("not a frame")
-    clip = sv.read_clip(tmp_path, 48, max_frames=4)
-    assert clip.total == 11 and len(clip.frames) == 4 and clip.fps == sv.FOLDER_FPS
+    clip = clips.read_clip(tmp_path, 48, max_frames=4)
+    assert clip.total == 11 and len(clip.frames) == 4 and clip.fps == frame_rates.FOLDER_FPS
     for read, made in zip(clip.frames, frames):
         np.testing.assert_array_equal(read, made)
-    assert [p.name for p in sorted(tmp_path.glob("*.png"), key=video_files.natural_key)][8:10] == [
+    assert [p.name for p in sorted(tmp_path.glob("*.png"), key=files.natural_key)][8:10] == [
         "f9.png", "f10.png"]
 
 
@@ -296,7 +297,7 @@ def test_a_three_frame_clip_builds_the_graph_once(tmp_path, clip, monkeypatch, c
     builds = counting(monkeypatch, st, "build_loss_and_grads")
     networks = counting(monkeypatch, st, "vgg16")
     output = tmp_path / "painted.mp4"
-    assert sv.main([str(clip), STYLE, *QUICK, "--output", str(output)]) == 0
+    assert video.main([str(clip), STYLE, *QUICK, "--output", str(output)]) == 0
     out = capsys.readouterr().out
     assert len(builds) == 1 and len(networks) == 1
     assert [int(n) for n in re.findall(r"Frame (\d)/3: loss", out)] == [1, 2, 3]
@@ -320,13 +321,13 @@ def test_a_three_frame_clip_builds_the_graph_once(tmp_path, clip, monkeypatch, c
 @pytest.mark.slow
 def test_running_again_resumes_after_the_last_finished_frame(tmp_path, clip, capsys):
     output = tmp_path / "resumed.gif"
-    assert sv.main([str(clip), STYLE, *QUICK, "--frames", "2", "--output", str(output)]) == 0
+    assert video.main([str(clip), STYLE, *QUICK, "--frames", "2", "--output", str(output)]) == 0
     assert len(decoded_frames(output)[1]) == 2
     folder = tmp_path / "resumed_frames"
     first_two = [(folder / f"frame_0000{i}.png").read_bytes() for i in (1, 2)]
     capsys.readouterr()
 
-    assert sv.main([str(clip), STYLE, *QUICK, "--output", str(output)]) == 0
+    assert video.main([str(clip), STYLE, *QUICK, "--output", str(output)]) == 0
     out = capsys.readouterr().out
     assert "Carrying on after frame 2" in out
     assert re.findall(r"Frame (\d)/3: loss", out) == ["3"]
@@ -334,10 +335,10 @@ def test_running_again_resumes_after_the_last_finished_frame(tmp_path, clip, cap
     assert len(decoded_frames(output)[1]) == 3
 
     # Other settings would mix two paintings in one film: refused, unless --fresh.
-    status = sv.main([str(clip), STYLE, *QUICK, "--tv-weight", "2", "--output", str(output)])
+    status = video.main([str(clip), STYLE, *QUICK, "--tv-weight", "2", "--output", str(output)])
     assert_one_line_error(status, capsys.readouterr().err, "--tv-weight 1.0 then, 2.0 now",
                           "--fresh")
-    assert sv.main([str(clip), STYLE, *QUICK, "--tv-weight", "2", "--fresh",
+    assert video.main([str(clip), STYLE, *QUICK, "--tv-weight", "2", "--fresh",
                     "--output", str(output)]) == 0
     assert re.findall(r"Frame (\d)/3: loss", capsys.readouterr().out) == ["1", "2", "3"]
 
@@ -345,16 +346,17 @@ def test_running_again_resumes_after_the_last_finished_frame(tmp_path, clip, cap
 @pytest.mark.slow
 def test_preserve_color_keeps_the_clips_colours_and_chains_on_the_painting(tmp_path, clip):
     output = tmp_path / "colours.mp4"
-    assert sv.main([str(clip), STYLE, *QUICK, "--frames", "2", "--preserve-color",
+    assert video.main([str(clip), STYLE, *QUICK, "--frames", "2", "--preserve-color",
                     "--output", str(output)]) == 0
     folder = tmp_path / "colours_frames"
-    contents = sv.read_clip(clip, 48).frames
+    contents = clips.read_clip(clip, 48).frames
     for index in range(2):
-        shown = cli.load_image(sv.frame_path(folder, index))
-        painted = cli.load_image(sv.frame_path(sv.style_colours_folder(folder), index))
+        shown = files.load_image(frame_files.frame_path(folder, index))
+        painted = files.load_image(frame_files.frame_path(frame_files.style_colors_folder(folder),
+                                                          index))
         # YIQ: the painting's brightness (Y), the clip's colour (I and Q), up to rounding,
         # except where a colour fell outside RGB and was clipped to 0 or 255.
-        yiq = lambda image: image.astype(float) @ colours.RGB_TO_YIQ.T
+        yiq = lambda image: image.astype(float) @ colors.RGB_TO_YIQ.T
         unclipped = np.all((shown > 0) & (shown < 255), axis=-1)
         assert unclipped.mean() > 0.9
         np.testing.assert_allclose(yiq(shown)[unclipped][:, 0], yiq(painted)[unclipped][:, 0],
@@ -368,20 +370,20 @@ def test_preserve_color_keeps_the_clips_colours_and_chains_on_the_painting(tmp_p
 @pytest.mark.slow
 def test_the_stills_colour_modes_work_for_video(tmp_path, clip, mode):
     output = tmp_path / "colours.mp4"
-    assert sv.main([str(clip), STYLE, *QUICK, "--frames", "2", "--preserve-color", mode,
+    assert video.main([str(clip), STYLE, *QUICK, "--frames", "2", "--preserve-color", mode,
                     "--output", str(output)]) == 0
     folder = tmp_path / "colours_frames"
-    contents = sv.read_clip(clip, 48).frames
-    yiq = lambda image: image.astype(float) @ colours.RGB_TO_YIQ.T
+    contents = clips.read_clip(clip, 48).frames
+    yiq = lambda image: image.astype(float) @ colors.RGB_TO_YIQ.T
     for index in range(2):
-        shown = cli.load_image(sv.frame_path(folder, index))
+        shown = files.load_image(frame_files.frame_path(folder, index))
         if mode == "luminance":  # painted in brightness, then the clip's colours put back
-            assert sv.frame_path(sv.style_colours_folder(folder), index).exists()
+            assert frame_files.frame_path(frame_files.style_colors_folder(folder), index).exists()
             unclipped = np.all((shown > 0) & (shown < 255), axis=-1)
             np.testing.assert_allclose(yiq(shown)[unclipped][:, 1:],
                                        yiq(contents[index])[unclipped][:, 1:], atol=1.5)
         else:  # the painting recoloured before the run: the frames are kept as painted
-            assert not sv.style_colours_folder(folder).exists()
+            assert not frame_files.style_colors_folder(folder).exists()
             assert shown.std() > 5
 
 
@@ -396,7 +398,7 @@ def make_bad_input(tmp_path, kind):
              "sine=frequency=440", "-t", "0.5", str(path)], timeout=60, check=True)
     elif kind == "cut short":  # the header says H.264 frames follow; they were cut off
         whole = tmp_path / "whole.mp4"
-        sv.write_video(whole, panning_frames(8, shape=(64, 96)), 8)
+        clips.write_video(whole, panning_frames(8, shape=(64, 96)), 8)
         path = tmp_path / "cut.mp4"
         data = whole.read_bytes()
         path.write_bytes(data[:data.index(b"mdat") + 40])
@@ -407,13 +409,13 @@ def make_bad_input(tmp_path, kind):
     elif kind == "mixed sizes":
         path = tmp_path / "frames"
         path.mkdir()
-        cli.save_image(path / "1.png", texture(32, 48))
-        cli.save_image(path / "2.png", texture(40, 48))
+        files.save_image(path / "1.png", texture(32, 48))
+        files.save_image(path / "2.png", texture(40, 48))
     elif kind == "missing":
         path = tmp_path / "nowhere.mp4"
     elif kind == "too thin":  # 48 px wide is only 8 px high: VGG16 needs 32
         path = tmp_path / "strip.mp4"
-        sv.write_video(path, [np.zeros((32, 192, 3), np.uint8)] * 2, 8)
+        clips.write_video(path, [np.zeros((32, 192, 3), np.uint8)] * 2, 8)
     return path
 
 
@@ -429,7 +431,7 @@ def make_bad_input(tmp_path, kind):
 @pytest.mark.slow
 def test_bad_clips_are_one_line_and_status_2(tmp_path, capsys, kind, words):
     path = make_bad_input(tmp_path, kind)
-    status = sv.main([str(path), STYLE, *QUICK, "--output", str(tmp_path / "out.mp4")])
+    status = video.main([str(path), STYLE, *QUICK, "--output", str(tmp_path / "out.mp4")])
     assert_one_line_error(status, capsys.readouterr().err, *words)
     assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "out_frames").exists()
 
@@ -442,13 +444,13 @@ def test_bad_clips_are_one_line_and_status_2(tmp_path, capsys, kind, words):
 @pytest.mark.slow
 def test_bad_outputs_are_one_line_and_status_2(tmp_path, clip, capsys, options, words):
     options = [o.format(tmp=tmp_path, clip=clip) for o in options]
-    status = sv.main([str(clip), STYLE, *QUICK, *options])
+    status = video.main([str(clip), STYLE, *QUICK, *options])
     assert_one_line_error(status, capsys.readouterr().err, *words)
 
 
 def test_a_bad_option_is_a_usage_line(capsys):
     with pytest.raises(SystemExit) as stop:
-        sv.main(["clip.mp4", STYLE, "--start", "sideways"])
+        video.main(["clip.mp4", STYLE, "--start", "sideways"])
     assert_one_line_error(stop.value.code, capsys.readouterr().err, "--start", "invalid choice")
 
 
@@ -479,7 +481,7 @@ def test_ctrl_c_while_starting_is_one_line(tmp_path, clip):
 @pytest.mark.slow
 def test_ctrl_c_writes_the_video_of_the_frames_done_and_exits_130(tmp_path):
     clip = tmp_path / "six.mp4"
-    sv.write_video(clip, panning_frames(6), 6)
+    clips.write_video(clip, panning_frames(6), 6)
     output = tmp_path / "stopped.mp4"
     process = Child.script(str(clip), STYLE, *QUICK, "--start", "noise", "--iterations", "2",
                            "--output", str(output), script=VIDEO_SCRIPT)

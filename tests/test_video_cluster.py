@@ -3,17 +3,18 @@ cuts, chunks where asked with their overlap painted twice and faded once into th
 shot painted as style_video paints a clip alone, resuming span by span, killed workers and
 Ctrl-C. A real local cluster of 2 workers; tiny clips (72x48 px at 48 px, a few frames) keep
 it quick."""
+import io
 import re
+import sys
 import signal
 
 import numpy as np
 import psutil
 import pytest
 
-import command_line as cli
+from painter import files, frame_files, video, video_run
+from painter.shots import fade_weight, faded, find_cuts, overlap_path, plan_spans
 import style_transfer as st
-import style_video as sv
-import video_cluster as vc
 from helpers import (CONTENT, IMAGES, STYLE, VIDEO_SCRIPT, Child, assert_one_line_error,
                      local_workers, main_says)
 from test_video import decoded_frames, panning_frames
@@ -26,7 +27,7 @@ FIRST_SHOT, SECOND_SHOT = 6, 9  # frames
 def drifting(photo, count, shape=(48, 72)):
     """`count` frames of a photo, shrunk to `shape` and drifting right a pixel a frame."""
     height, width = shape
-    picture = st.resize(cli.load_image(photo), (height, width + count))
+    picture = st.resize(files.load_image(photo), (height, width + count))
     return [np.ascontiguousarray(picture[:, count - t: count - t + width]) for t in range(count)]
 
 
@@ -42,18 +43,18 @@ def cut_clip(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cut") / "clip"
     folder.mkdir()
     for index, frame in enumerate(clip_with_a_cut()):
-        cli.save_image(folder / f"{index:03d}.png", frame)
+        files.save_image(folder / f"{index:03d}.png", frame)
     return folder
 
 
 # --- 1. shots -------------------------------------------------------------------------------
 def test_a_clip_with_a_cut_is_split_at_the_cut():
-    assert vc.find_cuts(clip_with_a_cut(), fps=6) == [FIRST_SHOT]
+    assert find_cuts(clip_with_a_cut(), fps=6) == [FIRST_SHOT]
 
 
 def test_a_pan_is_one_shot():
-    assert vc.find_cuts(panning_frames(20, shape=(48, 72), step=2), fps=6) == []
-    assert vc.find_cuts(drifting(CONTENT, 20), fps=6) == []
+    assert find_cuts(panning_frames(20, shape=(48, 72), step=2), fps=6) == []
+    assert find_cuts(drifting(CONTENT, 20), fps=6) == []
 
 
 # --- 2. spans -------------------------------------------------------------------------------
@@ -62,7 +63,7 @@ def test_a_pan_is_one_shot():
     (50, [10, 20], 7, 1)])
 def test_spans_cover_the_clip_with_borders_and_overlaps_where_asked(count, cuts, chunk,
                                                                     overlap):
-    spans = vc.plan_spans(count, cuts, chunk, overlap)
+    spans = plan_spans(count, cuts, chunk, overlap)
     shots = list(zip([0, *cuts], [*cuts, count]))
     painted = np.zeros(count, int)
     for span in spans:
@@ -89,25 +90,24 @@ def test_spans_cover_the_clip_with_borders_and_overlaps_where_asked(count, cuts,
 
 def test_the_fade_goes_from_the_earlier_chunk_to_the_later_evenly():
     overlap = 4
-    weights = [vc.fade_weight(position, overlap) for position in range(overlap)]
+    weights = [fade_weight(position, overlap) for position in range(overlap)]
     assert np.allclose(np.diff([0, *weights, 1]), 1 / (overlap + 1))
     rng = np.random.default_rng(0)
     earlier, later = (rng.integers(0, 256, (8, 8, 3), dtype=np.uint8) for _ in range(2))
     expected = np.round(0.6 * earlier.astype(float) + 0.4 * later).astype(np.uint8)
-    assert np.array_equal(vc.faded(earlier, later, 0.4), expected)
+    assert np.array_equal(faded(earlier, later, 0.4), expected)
 
 
 # --- 3. a clip with a cut, on a local cluster of 2 workers ----------------------------------
 def painted(argv):
-    """style_video.main(argv) in this process: (exit status, what it said, as one text)."""
-    capture = pytest.MonkeyPatch()
-    lines = []
-    capture.setattr(cli, "say", lambda line: lines.append(line))
+    """video.main(argv) in this process: (exit status, what it said, as one text)."""
+    capture, out = pytest.MonkeyPatch(), io.StringIO()
+    capture.setattr(sys, "stdout", out)  # its lines, as the terminal would show them
     try:
-        status = sv.main(argv)
+        status = video.main(argv)
     finally:
         capture.undo()
-    return status, "\n".join(lines)
+    return status, out.getvalue()
 
 
 def cluster_argv(clip, output):
@@ -125,8 +125,8 @@ def on_the_cluster(cut_clip, tmp_path_factory):
 
 
 def frames_of(output, count):
-    folder, _ = sv.side_paths(output)
-    return [cli.load_image(sv.frame_path(folder, index)) for index in range(count)]
+    folder, _ = frame_files.side_paths(output)
+    return [files.load_image(frame_files.frame_path(folder, index)) for index in range(count)]
 
 
 def assert_same_frames(got, expected):
@@ -149,15 +149,16 @@ def test_the_cluster_paints_each_shot_in_chunks_and_every_frame_once(on_the_clus
         [("1-4", "1"), ("3-6", "1"), ("7-10", "2"), ("9-15", "2")]), out
     meta, decoded = decoded_frames(output)
     assert len(decoded) == count  # the overlap frames once
-    folder, _ = sv.side_paths(output)
+    folder, _ = frame_files.side_paths(output)
     assert len(list(folder.glob("frame_*.png"))) == count
     for index, position in [(2, 0), (3, 1), (8, 0), (9, 1)]:  # the faded frames
-        earlier, later = (cli.load_image(vc.overlap_path(folder, index, which))
+        earlier, later = (files.load_image(overlap_path(folder, index, which))
                           for which in ("earlier", "later"))
         assert not np.array_equal(earlier, later)  # two paintings, from two starts
         expected = np.round((1 - (position + 1) / 3) * earlier.astype(float)
                             + (position + 1) / 3 * later.astype(float))
-        assert np.abs(cli.load_image(sv.frame_path(folder, index)) - expected).max() <= 0.5
+        painted = files.load_image(frame_files.frame_path(folder, index))
+        assert np.abs(painted - expected).max() <= 0.5
 
 
 @pytest.mark.slow
@@ -169,10 +170,10 @@ def test_each_shot_is_painted_as_a_clip_of_it_alone_would_be(on_the_cluster, tmp
     shot = tmp_path / "shot"
     shot.mkdir()
     for index, frame in enumerate(clip_with_a_cut()[FIRST_SHOT:FIRST_SHOT + 2]):
-        cli.save_image(shot / f"{index:03d}.png", frame)
+        files.save_image(shot / f"{index:03d}.png", frame)
     alone = tmp_path / "alone.mp4"
     status, err = main_says([str(shot), STYLE, *QUICK, "--fps", "6", "--output", str(alone)],
-                            capsys, main=sv.main)
+                            capsys, main=video.main)
     assert status == 0, err
     assert_same_frames(frames_of(output, FIRST_SHOT + 2)[FIRST_SHOT:], frames_of(alone, 2))
 
@@ -180,15 +181,15 @@ def test_each_shot_is_painted_as_a_clip_of_it_alone_would_be(on_the_cluster, tmp
 @pytest.mark.slow
 def test_a_run_again_paints_only_the_span_that_lost_a_frame(on_the_cluster, cut_clip):
     output, _ = on_the_cluster
-    folder, _ = sv.side_paths(output)
+    folder, _ = frame_files.side_paths(output)
     kept = {path.name: path.stat().st_mtime_ns for path in folder.glob("frame_*.png")}
-    sv.frame_path(folder, 11).unlink()  # frame 12: in span 9-15 only
+    frame_files.frame_path(folder, 11).unlink()  # frame 12: in span 9-15 only
     del kept["frame_00012.png"]
     status, out = painted(cluster_argv(cut_clip, output))
     assert status == 0, out
     assert "3 already painted" in out and "1 task" in out, out
     assert re.findall(r"^Frames (\S+) ", out, re.M) == ["9-15"], out
-    assert sv.frame_path(folder, 11).exists()
+    assert frame_files.frame_path(folder, 11).exists()
     changed = [name for name, stamp in kept.items() if (folder / name).stat().st_mtime_ns
                != stamp]
     # The span's own frames are written again; its overlap with 7-10 is faded again.
@@ -201,7 +202,7 @@ def test_frames_painted_on_a_cluster_are_not_carried_on_in_order(on_the_cluster,
                                                                  capsys):
     output, _ = on_the_cluster
     status, err = main_says([str(cut_clip), STYLE, *QUICK, "--fps", "6", "--output",
-                             str(output)], capsys, main=sv.main)
+                             str(output)], capsys, main=video.main)
     assert_one_line_error(status, err, "painted on a cluster then, in order now", "--fresh")
 
 
@@ -235,8 +236,8 @@ def test_ctrl_c_writes_the_video_of_the_frames_done_and_exits_130(cut_clip, tmp_
     child.send_signal(signal.SIGINT)
     status, out, err = child.finish(timeout=60)
     assert status == 130, err
-    folder, _ = sv.side_paths(output)
-    finished = sv.index_of_first_missing(folder, FIRST_SHOT + SECOND_SHOT)
+    folder, _ = frame_files.side_paths(output)
+    finished = video_run.index_of_first_missing(folder, FIRST_SHOT + SECOND_SHOT)
     assert finished >= 2  # frames 1 and 2 (3 and 4 wait for their fade)
     assert err.strip().splitlines()[-1].startswith(
         f"Interrupted: the video of frames 1 to {finished} is in {output}")
@@ -255,5 +256,5 @@ def test_ctrl_c_writes_the_video_of_the_frames_done_and_exits_130(cut_clip, tmp_
     (["--workers", "2", "--address", "tcp://127.0.0.1:1"], ["--workers", "--address"]),
 ])
 def test_bad_cluster_options_are_one_line_and_status_2(cut_clip, capsys, options, words):
-    status, err = main_says([str(cut_clip), STYLE, *QUICK, *options], capsys, main=sv.main)
+    status, err = main_says([str(cut_clip), STYLE, *QUICK, *options], capsys, main=video.main)
     assert_one_line_error(status, err, *words)

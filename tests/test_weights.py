@@ -4,16 +4,21 @@ import pytest
 from onnx import helper, numpy_helper
 
 import build_weights
-import command_line as cli
+from tf_keras import backend as K
+
+from painter import startup, weights
+from painter.weights import WEIGHTS_NAME, check_weights_file, resolve_weights, vgg16_weight_shapes
 import style_transfer as st
+
+pytestmark = pytest.mark.lesson  # needs only requirements.txt (make test-lesson)
 
 
 def keras_conv_weights(path):
     """{layer: (kernel, bias)} as Keras itself loads them from a weights file."""
-    st.K.clear_session()
+    K.clear_session()
     model = st.VGG16(weights=str(path), include_top=False)
     weights = {name: model.get_layer(name).get_weights() for name in build_weights.CONV_LAYERS}
-    st.K.clear_session()
+    K.clear_session()
     return weights
 
 
@@ -41,7 +46,7 @@ def test_the_weights_in_use_are_imagenets(imagenet):
 
 
 def test_the_up_front_check_accepts_the_real_weights(weights_path):
-    cli.check_weights_file(weights_path, "VGG16 weights", st.vgg16_weight_shapes())  # raises if it would refuse them
+    check_weights_file(weights_path, "VGG16 weights", vgg16_weight_shapes())  # raises if it would refuse them
 
 
 @pytest.mark.slow
@@ -84,10 +89,10 @@ def test_no_download_and_no_local_copy_says_what_to_run(tmp_path, monkeypatch):
     def offline(*args, **kwargs):
         raise Exception("URL fetch failure: Name or service not known")
 
-    monkeypatch.setattr(cli, "get_file", offline)
-    monkeypatch.setattr(cli, "LOCAL_WEIGHTS", tmp_path / "missing.h5")
-    with pytest.raises(cli.UserError, match="make weights"):
-        st.resolve_weights("imagenet")
+    monkeypatch.setattr(weights, "get_file", offline)
+    monkeypatch.setattr(weights, "LOCAL_WEIGHTS", tmp_path / "missing.h5")
+    with pytest.raises(startup.UserError, match="make weights"):
+        resolve_weights("imagenet")
 
 
 def test_a_built_copy_is_used_without_downloading(tmp_path, monkeypatch, weights_path):
@@ -96,9 +101,9 @@ def test_a_built_copy_is_used_without_downloading(tmp_path, monkeypatch, weights
 
     built = tmp_path / "built.h5"
     built.symlink_to(weights_path)
-    monkeypatch.setattr(cli, "get_file", offline)
-    monkeypatch.setattr(cli, "LOCAL_WEIGHTS", built)
-    assert st.resolve_weights("imagenet") == built
+    monkeypatch.setattr(weights, "get_file", offline)
+    monkeypatch.setattr(weights, "LOCAL_WEIGHTS", built)
+    assert resolve_weights("imagenet") == built
 
 
 @pytest.fixture
@@ -108,31 +113,31 @@ def keras_download(tmp_path, monkeypatch, weights_path):
     import hashlib
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     (tmp_path / "home" / ".keras").mkdir(parents=True)  # else Keras falls back to /tmp/.keras
-    monkeypatch.setattr(cli, "LOCAL_WEIGHTS", tmp_path / "not-built.h5")
-    monkeypatch.setattr(cli, "WEIGHTS_URL", weights_path.resolve().as_uri())
+    monkeypatch.setattr(weights, "LOCAL_WEIGHTS", tmp_path / "not-built.h5")
+    monkeypatch.setattr(weights, "WEIGHTS_URL", weights_path.resolve().as_uri())
     md5 = hashlib.md5(weights_path.read_bytes()).hexdigest()
-    return tmp_path / "home" / ".keras" / "models" / cli.WEIGHTS_NAME, md5
+    return tmp_path / "home" / ".keras" / "models" / WEIGHTS_NAME, md5
 
 
 def test_a_downloaded_copy_is_checked_against_the_published_hash(keras_download, monkeypatch):
     cached, md5 = keras_download
     # Our built copy is the same numbers in another file, so Keras' own MD5 refuses it ...
-    with pytest.raises(cli.UserError, match="could not download.*make weights"):
-        st.resolve_weights("imagenet")
+    with pytest.raises(startup.UserError, match="could not download.*make weights"):
+        resolve_weights("imagenet")
     # ... and a file with the published hash is taken.
-    monkeypatch.setattr(cli, "WEIGHTS_MD5", md5)
-    assert st.resolve_weights("imagenet") == cached
+    monkeypatch.setattr(weights, "WEIGHTS_MD5", md5)
+    assert resolve_weights("imagenet") == cached
 
 
 def test_a_cached_copy_cut_short_is_fetched_again(keras_download, monkeypatch, weights_path):
     cached, md5 = keras_download
-    monkeypatch.setattr(cli, "WEIGHTS_MD5", md5)
+    monkeypatch.setattr(weights, "WEIGHTS_MD5", md5)
     cached.parent.mkdir(parents=True)
     cached.write_bytes(weights_path.read_bytes()[:1_000_000])
-    assert st.resolve_weights("imagenet") == cached
+    assert resolve_weights("imagenet") == cached
     assert cached.stat().st_size == weights_path.stat().st_size
 
 
 def test_a_weights_path_that_does_not_exist_is_a_usage_error(tmp_path):
-    with pytest.raises(cli.UserError, match="--weights"):
-        st.resolve_weights(str(tmp_path / "missing.h5"))
+    with pytest.raises(startup.UserError, match="--weights"):
+        resolve_weights(str(tmp_path / "missing.h5"))

@@ -45,6 +45,10 @@ from pathlib import Path
 
 from toolkit import ROOT, verdict  # noqa: E402  (it puts the programs on the path)
 
+# Each worker imports the package itself, in the order the measurements were made with: numpy
+# before the package where OpenBLAS was left all the cores (the floor's GEMM rate), the package
+# first where a run's settings (OpenBLAS on one thread) were measured.
+
 WARMUP = 2
 PHOTO = ROOT / "images" / "chelsea.png"
 STYLE = ROOT / "images" / "swirls.png"
@@ -64,7 +68,8 @@ VARIANTS = [  # name, path, size, extra environment
 # --- workers: each runs in its own process and prints one JSON line --------------------------
 def square_photo(st, size):
     """The bundled photo's centre square, so "256 px" means 256x256 as in the tutorial."""
-    photo = st.cli.load_image(PHOTO)
+    from painter.files import load_image
+    photo = load_image(PHOTO)
     h, w = photo.shape[:2]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
@@ -72,18 +77,22 @@ def square_photo(st, size):
 
 
 def build(st, path, size):
+    from painter import startup
+    from painter.files import load_image
+    from painter.weights import resolve_weights
     st.use_graph_mode()
     if os.environ.get("BENCH_XLA"):
+        import tensorflow as tf
         from tf_keras.src import backend
-        config = st.tf.compat.v1.ConfigProto()
+        config = tf.compat.v1.ConfigProto()
         config.graph_options.optimizer_options.global_jit_level = (
-            st.tf.compat.v1.OptimizerOptions.ON_1)
-        backend.set_session(st.tf.compat.v1.Session(config=config))
+            tf.compat.v1.OptimizerOptions.ON_1)
+        backend.set_session(tf.compat.v1.Session(config=config))
     shape = (size, size)
     content = st.preprocess(square_photo(st, size), shape)
-    style = st.preprocess(st.cli.load_image(STYLE), shape)
-    with st.cli.quiet_native_stderr():
-        graph = st.build_loss_and_grads(content, [style], st.resolve_weights("imagenet"),
+    style = st.preprocess(load_image(STYLE), shape)
+    with startup.quiet_native_stderr():
+        graph = st.build_loss_and_grads(content, [style], resolve_weights("imagenet"),
                                         st.LossSettings(fast=path.startswith("fast"),
                                                         bfloat16=path == "fast-bfloat16"))
     return st.Evaluator(graph.f_outputs, shape, graph.parts), shape
@@ -91,8 +100,10 @@ def build(st, path, size):
 
 def worker_evals(path, size, evals):
     import numpy as np
-    import style_transfer as st
     from scipy.optimize import fmin_l_bfgs_b
+
+    import style_transfer as st
+    from painter.memory import activation_bytes
 
     evaluator, shape = build(st, path, size)
     stamps = []  # the Evaluator's hook marks the end of each run of the graph
@@ -102,16 +113,19 @@ def worker_evals(path, size, evals):
     intervals = list(np.diff(stamps))[WARMUP:WARMUP + evals]
     return {"seconds": intervals,
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "estimate_mb": st.activation_bytes(shape, 1 if path.startswith("fast") else 3) / 2**20}
+            "estimate_mb": activation_bytes(shape, 1 if path.startswith("fast") else 3) / 2**20}
 
 
 def worker_lbfgs(size):
+    from painter import startup  # noqa: F401  (first: a run's OpenBLAS, one thread)
+    from tf_keras import backend as K
+
     import style_transfer as st
 
     results = {}
     for name, optimize in [("restarted", st.optimize_restarted),
                            ("continuous", st.optimize_continuous)]:
-        st.K.clear_session()
+        K.clear_session()
         evaluator, shape = build(st, "fast", size)
         optimize(evaluator, st.random_start(shape, 0), 10, lambda i: None)
         results[name] = {"loss": evaluator.best_loss, "evaluations": evaluator.evaluations}
@@ -137,8 +151,9 @@ def bfloat16_gemm_gflops():
     """TensorFlow's bfloat16 GEMM rate now (all cores), in GFLOP/s: the floor of a bfloat16
     evaluation, as numpy's float32 rate is float32's (numpy has no bfloat16)."""
     import numpy as np
-    import command_line as cli
-    with cli.quiet_native_stderr():
+
+    from painter import startup
+    with startup.quiet_native_stderr():
         import tensorflow as tf
     n = 2048
     a, b = (tf.cast(tf.random.uniform((n, n), seed=i), tf.bfloat16) for i in range(2))
@@ -153,14 +168,17 @@ def bfloat16_gemm_gflops():
 def worker_floor(sizes):
     """GEMM rate (all cores, numpy float32) and FLOPs per evaluation from VGG16's layers."""
     import numpy as np
-    import style_transfer as st
+    from tf_keras import backend as K
     from tf_keras.applications.vgg16 import VGG16
+
+    import style_transfer as st
+    from painter import startup
 
     gflops = gemm_gflops()
 
     flops = {}
     for size in sizes:
-        with st.cli.quiet_native_stderr():
+        with startup.quiet_native_stderr():
             model = VGG16(weights=None, include_top=False, input_shape=(size, size, 3))
         macs = 0
         for layer in model.layers:
@@ -174,7 +192,7 @@ def worker_floor(sizes):
             if layer.name == "block5_conv3":
                 break
         flops[size] = 2 * 2 * macs  # 2 FLOPs a multiply-add; forward and input gradient
-        st.K.clear_session()
+        K.clear_session()
     return {"gemm_gflops": gflops, "flops": flops, "openblas": np.__version__}
 
 
@@ -182,9 +200,16 @@ def worker_paint(argv):
     """A run with the command line's settings (its options, as parsed) painted by the Painter,
     noting after every evaluation the seconds since the images were read, the size painted,
     the best loss so far at that size and this evaluation's loss."""
-    import style_transfer as st
+    from dataclasses import replace
 
-    class Recording(st.Watcher):
+    from painter import startup, still, still_run
+    from painter.files import load_image
+    from painter.inputs import read_start
+    from painter.paint import Painter
+    from painter.painting import Watcher
+    from painter.weights import resolve_weights
+
+    class Recording(Watcher):
         def __init__(self):
             self.record = []
 
@@ -193,13 +218,14 @@ def worker_paint(argv):
                                 evaluator.best_loss, evaluator.loss_value))
 
     began = time.perf_counter()
-    args = st.parse_args(argv)
-    photo = st.cli.load_image(args.content)
-    paintings = [st.cli.load_image(path) for path in args.styles]
-    painter = st.Painter(st.resolve_weights(args.weights), st.loss_settings(args),
-                         st.paint_settings(args, st.read_start(args.init)))
+    settings = still.parse_args(argv)
+    photo = load_image(settings.content)
+    paintings = [load_image(path) for path in settings.styles]
+    painter = Painter(weights_path=resolve_weights(settings.weights),
+                      loss_settings=still_run.loss_settings(settings),
+                      paint_settings=replace(settings.paint, init=read_start(settings.paint.init)))
     recording = Recording()
-    with st.cli.quiet_native_stderr():
+    with startup.quiet_native_stderr():
         painting = painter.paint(photo, paintings, recording)
     return {"status": 1 if painting.failure else 0, "seconds": time.perf_counter() - began,
             "record": recording.record}
@@ -212,13 +238,21 @@ def worker_yardstick(argv, extra, scratch):
     After each iteration at the final size: the wall-clock time, the evaluations so far, and
     the picture as optimised (before it is clipped to 8 bits), kept in `scratch` to be scored
     in float32 afterwards."""
-    import numpy as np
-    import style_transfer as st
     from dataclasses import fields, replace
+
+    import numpy as np
+
+    import style_transfer as st
+    from painter import startup, still, still_run
+    from painter.files import load_image
+    from painter.inputs import read_start
+    from painter.paint import Painter
+    from painter.settings import PaintSettings
+    from painter.weights import resolve_weights
 
     record = {"imported": time.time(), "stages": [], "iterations": []}
 
-    class Recording(st.StillRun):
+    class Recording(still_run.StillRun):
         def stage_begins(self, stage, shape, iterations):
             record["stages"].append({"shape": list(shape), "begins": time.time()})
             super().stage_begins(stage, shape, iterations)
@@ -239,18 +273,19 @@ def worker_yardstick(argv, extra, scratch):
                                              "evaluations": iteration.evaluations,
                                              "loss": iteration.loss})
 
-    args = st.parse_args(argv)
-    photo = st.cli.load_image(args.content)
-    paintings = [st.cli.load_image(path) for path in args.styles]
-    weights = st.resolve_weights(args.weights)
+    settings = still.parse_args(argv)
+    photo = load_image(settings.content)
+    paintings = [load_image(path) for path in settings.styles]
+    weights = resolve_weights(settings.weights)
     names = {name: {f.name for f in fields(kind)} for name, kind in
-             [("loss", st.LossSettings), ("how", st.PaintSettings)]}
-    loss = replace(st.loss_settings(args), **{k: v for k, v in extra.items() if k in names["loss"]})
-    how = replace(st.paint_settings(args, st.read_start(args.init)),
+             [("loss", st.LossSettings), ("how", PaintSettings)]}
+    loss = replace(still_run.loss_settings(settings),
+                   **{k: v for k, v in extra.items() if k in names["loss"]})
+    how = replace(settings.paint, init=read_start(settings.paint.init),
                   **{k: v for k, v in extra.items() if k in names["how"]})
-    with st.cli.quiet_native_stderr():
-        painting = st.Painter(weights, loss, how).paint(photo, paintings,
-                                                         Recording(args, st.cli.StopRequests()))
+    with startup.quiet_native_stderr():
+        painting = Painter(weights_path=weights, loss_settings=loss, paint_settings=how).paint(
+            photo, paintings, Recording(settings, startup.StopRequests()))
     record["stage_starts"] = painting.stage_starts
     record["evaluations"] = len(painting.history)
     record["failure"] = painting.failure
@@ -262,20 +297,25 @@ def worker_score(argv, paths):
     the size and with the loss of the command line `argv`: the yardstick's one loss function,
     whatever precision a recipe painted in. Also each picture's loss once clipped to 8 bits,
     as saved."""
-    import numpy as np
-    import style_transfer as st
     from dataclasses import replace
 
-    args = st.parse_args(argv)
-    photo = st.cli.load_image(args.content)
-    shape = st.result_shape(photo, args.size)
+    import numpy as np
+
+    import style_transfer as st
+    from painter import startup, still, still_run
+    from painter.files import load_image
+    from painter.weights import resolve_weights
+
+    settings = still.parse_args(argv)
+    photo = load_image(settings.content)
+    shape = st.result_shape(photo, settings.paint.sizes[-1])
     st.use_graph_mode()
-    with st.cli.quiet_native_stderr():
+    with startup.quiet_native_stderr():
         graph = st.build_loss_and_grads(
             st.preprocess(photo, shape),
-            [st.preprocess(st.cli.load_image(path), shape) for path in args.styles],
-            st.resolve_weights(args.weights), replace(st.loss_settings(args), fast=True,
-                                                      bfloat16=False))
+            [st.preprocess(load_image(path), shape) for path in settings.styles],
+            resolve_weights(settings.weights),
+            replace(still_run.loss_settings(settings), fast=True, bfloat16=False))
     scores = []
     for path in paths:
         x = np.load(path).astype(np.float32).reshape((1, *shape, 3))
@@ -295,20 +335,26 @@ def peak_rss_gb():
 def worker_memory(sizes):
     """Each stage of a coarse-to-fine ladder in turn, in one process as a real run has them:
     its graph built, two evaluations; the peak memory while it ran."""
+    from painter import startup  # first: a run's OpenBLAS, one thread
+    from tf_keras import backend as K
+
     import style_transfer as st
+    from painter.files import load_image
+    from painter.memory import activation_bytes
+    from painter.weights import resolve_weights
 
     st.use_graph_mode()
-    photo, painting = st.cli.load_image(PHOTO), st.cli.load_image(STYLE)
+    photo, painting = load_image(PHOTO), load_image(STYLE)
     stages = []
     for size in sizes:
-        st.K.clear_session()
+        K.clear_session()
         Path("/proc/self/clear_refs").write_text("5")  # the peak so far: from here on
         shape = st.result_shape(photo, size)
         began = time.perf_counter()
-        with st.cli.quiet_native_stderr():
+        with startup.quiet_native_stderr():
             graph = st.build_loss_and_grads(st.preprocess(photo, shape),
                                             [st.preprocess(painting, shape)],
-                                            st.resolve_weights("imagenet"),
+                                            resolve_weights("imagenet"),
                                             st.LossSettings(fast=True))
         built = time.perf_counter()
         evaluator = st.Evaluator(graph.f_outputs, shape, graph.parts)
@@ -318,8 +364,8 @@ def worker_memory(sizes):
         stages.append({"size": size, "shape": shape, "peak_gb": peak_rss_gb(),
                        "build_s": built - began,
                        "evaluation_s": (time.perf_counter() - built) / 2,
-                       "activations_gb": st.activation_bytes(shape, 1) / 2.5 / 2**30,
-                       "estimate_gb": st.activation_bytes(shape, 1) / 2**30})
+                       "activations_gb": activation_bytes(shape, 1) / 2.5 / 2**30,
+                       "estimate_gb": activation_bytes(shape, 1) / 2**30})
     return stages
 
 
@@ -332,8 +378,8 @@ def worker(args):
     elif kind == "paint":
         result = worker_paint(args[1:])
     elif kind == "gpus":
-        import command_line as cli
-        with cli.quiet_native_stderr():
+        from painter import startup
+        with startup.quiet_native_stderr():
             import tensorflow as tf
             result = {"gpus": [gpu.name for gpu in tf.config.list_physical_devices("GPU")]}
     elif kind == "gemm":
@@ -672,17 +718,19 @@ def recipe_row(name, run, tutorial):
 def picture_rows(pairs, path):
     """A sheet of rows [photo, painting, the tutorial's picture, --quick's] for the README."""
     import numpy as np
-    import command_line as cli
 
-    rows = [cli.comparison_sheet([cli.load_image(image) for image in
-                                  [*tutorial["inputs"], tutorial["picture"], quick["picture"]]],
-                                 200) for tutorial, quick in pairs]
+    from painter.files import load_image, save_image
+    from painter.pictures import comparison_sheet
+
+    rows = [comparison_sheet([load_image(image) for image in
+                              [*tutorial["inputs"], tutorial["picture"], quick["picture"]]], 200)
+            for tutorial, quick in pairs]
     width = max(row.shape[1] for row in rows)
     padded = []
     for row in rows:
         padded.append(np.pad(row, ((0, 8), (0, width - row.shape[1]), (0, 0)),
                              constant_values=255))
-    cli.save_image(path, np.concatenate(padded)[:-8])
+    save_image(path, np.concatenate(padded)[:-8])
 
 
 def measure_quick(args):
@@ -861,8 +909,8 @@ def measure_gpu(args):
 
 def measure_batch(args):
     """Batches (tools/bench_batch.py). Imported here, not at the top: it loads the batch program
-    (TensorFlow, Dask) and command_line, which pins OpenBLAS to one thread, and every worker
-    imports this file: the GEMM rate that is the floor would be one core's."""
+    (TensorFlow, Dask), and every worker imports this file: the GEMM rate that is the floor
+    would be measured beside them."""
     import bench_batch
     return bench_batch.measure_batch(args)
 

@@ -20,10 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from toolkit import ROOT, verdict
+from painter import batch, batch_run, cluster, files, words
 
-import command_line as cli  # noqa: E402  (toolkit put the project on the import path)
-import cluster  # noqa: E402
-import style_batch  # noqa: E402
 
 STYLES = [str(ROOT / "images" / "swirls.png"), str(ROOT / "images" / "mosaic.png")]
 SIZE, ITERATIONS = 256, 2     # 40 evaluations a picture: about 15 s on one core at 256 px
@@ -36,15 +34,15 @@ def photos(folder):
     """Four photos of one shape (so that a worker's graph is reused, as in a real batch of
     one camera's photos): the bundled one, mirrored, upside down, and both."""
     folder.mkdir(parents=True, exist_ok=True)
-    cat = cli.load_image(ROOT / "images" / "chelsea.png")
+    cat = files.load_image(ROOT / "images" / "chelsea.png")
     for name, picture in {"cat": cat, "mirror": cat[:, ::-1], "upside": cat[::-1],
                           "both": cat[::-1, ::-1]}.items():
-        cli.save_image(folder / f"{name}.png", np.ascontiguousarray(picture))
+        files.save_image(folder / f"{name}.png", np.ascontiguousarray(picture))
     return folder
 
 
 def batch_args(folder, output, workers, size, iterations):
-    return style_batch.parse_args([
+    return batch.parse_args([
         str(folder), "--styles", *STYLES, "--output", str(output), "--size", str(size),
         "--iterations", str(iterations), "--fast", "--seed", "0", "--workers", str(workers),
         "--threads", "1"])
@@ -53,13 +51,13 @@ def batch_args(folder, output, workers, size, iterations):
 def paint_with(workers, folder, output, size, iterations):
     """One batch on a fresh local cluster of `workers`: its figures, as a dict."""
     args = batch_args(folder, output, workers, size, iterations)
-    tasks, images, total = style_batch.plan(args)
+    tasks, images, total = batch_run.plan(args)
     began = time.time()
-    client, local = cluster.connect(args)
+    client, local = cluster.connect(args.cluster)
     try:
         client.run(warm_up)
         ready = time.time()
-        futures = style_batch.submit(client, tasks, *images)
+        futures = batch_run.submit(client, tasks, *images)
         done = client.gather(list(futures))
         finished = time.time()
         trips = round_trips(client, images[0][tasks[0].photo])
@@ -79,7 +77,7 @@ def paint_with(workers, folder, output, size, iterations):
 
 def warm_up():
     """In each worker: load the painting code (and TensorFlow with it) before the timing."""
-    importlib.import_module("style_batch")
+    importlib.import_module("painter.workers")
 
 
 def nothing(picture):
@@ -118,7 +116,7 @@ def measure_batch(args):
         "",
         f"Measured on {time.strftime('%Y-%m-%d')}. `style_batch.py` on a local Dask cluster: "
         f"4 photos of the bundled photo's shape x 2 styles at {size} px, "
-        f"{cli.plural(iterations, 'iteration')} each (`--fast --seed 0`), one TensorFlow "
+        f"{words.plural(iterations, 'iteration')} each (`--fast --seed 0`), one TensorFlow "
         "thread per worker. Start is the cluster started and TensorFlow loaded in every "
         "worker; wall is from the first task handed out to the last picture back. Idle per "
         "task is the workers' time not spent painting (wall x workers - the tasks' painting "

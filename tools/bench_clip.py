@@ -23,10 +23,8 @@ from pathlib import Path
 
 from toolkit import ROOT, verdict
 
-import command_line as cli  # noqa: E402  (toolkit put the project on the import path)
-import style_video  # noqa: E402
-import video_cluster  # noqa: E402
-from video_files import read_clip  # noqa: E402
+from painter.clips import read_clip  # noqa: E402
+from painter import files, flow, frame_files, shots, words
 
 STYLE = str(ROOT / "images" / "swirls.png")
 FRAMES, FPS = 56, 8          # 7 s of the demo clip's pan and zoom
@@ -45,16 +43,16 @@ def paint(clip, output, size, extra):
 
 
 def changes(output, contents):
-    folder, _ = style_video.side_paths(output)
-    painted = [cli.load_image(style_video.frame_path(folder, index))
+    folder, _ = frame_files.side_paths(output)
+    painted = [files.load_image(frame_files.frame_path(folder, index))
                for index in range(len(contents))]
-    return style_video.frame_changes(painted, contents)
+    return flow.frame_changes(painted, contents)
 
 
 def seam_pairs(contents, chunk, overlap):
     """The pairs (t-1, t), by t, that see a seam, as the cluster plans its chunks: from
     entering each overlap to leaving it. And how many seams there are."""
-    spans = video_cluster.plan_spans(len(contents), video_cluster.find_cuts(contents, FPS),
+    spans = shots.plan_spans(len(contents), shots.find_cuts(contents, FPS),
                                      chunk, overlap)
     seams = [span for span in spans if span.lead]
     pairs = {t for span in seams for t in range(span.first, span.first + span.lead + 1)}
@@ -108,7 +106,7 @@ def measure_clip(args):
         "(`style_video.py --fast`), painted here frame after frame (TensorFlow on all the "
         f"cores), and by a local cluster of 2 workers of one thread each in chunks of {chunk} "
         f"frames overlapping by {overlap} (`--workers 2 --chunk {chunk} --overlap {overlap}`: "
-        f"{cli.plural(seam_count, 'seam')}). Temporal error: FLICKER.md's measure (0-255), "
+        f"{words.plural(seam_count, 'seam')}). Temporal error: FLICKER.md's measure (0-255), "
         f"over all pairs of frames, over the {len(seams)} pairs at the seams (entering an "
         "overlap to leaving it) and over the others; the run in order has no seam and shows "
         "what the clip's own motion does to the same pairs.",

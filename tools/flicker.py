@@ -8,7 +8,7 @@ The demo clip is painted four ways by style_video.py, with the same options othe
   warped            --start warped --temporal-weight 0: from it, moved along the motion
   warped + temporal --start warped and the temporal loss: style_video.py's default
 
-For each, Ruder et al.'s temporal error (style_video.temporal_error: the root mean square of
+For each, Ruder et al.'s temporal error (flow.temporal_error: the root mean square of
 c * (x_t - warp(x_t-1)) over frames and pixels, on values 0 to 255) and the seconds per frame,
 from the run's record. It writes the table to FLICKER.md, the GIFs to output/flicker/ and, with
 --docs, the independent and the stable GIF to docs/ for the README.
@@ -31,9 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from toolkit import ROOT, verdict  # noqa: E402  (it puts the programs on the path)
+from painter import clips, files, flow, frame_files, video
 
-import command_line as cli  # noqa: E402  (after the path: they live at the top level)
-import style_video  # noqa: E402
 
 CLIP = ROOT / "output" / "video" / "chelsea_pan.mp4"
 STYLE = ROOT / "images" / "swirls.png"
@@ -52,7 +51,7 @@ def paint(stem, options, clip, style, folder, passed_on):
     """One way: style_video.py's main, in this process. Returns its status."""
     output = folder / f"{stem}.gif"
     print(f"\n== {stem}: style_video.py {' '.join(options + passed_on)}", flush=True)
-    return style_video.main([str(clip), str(style), *options, *passed_on,
+    return video.main([str(clip), str(style), *options, *passed_on,
                              "--output", str(output)])
 
 
@@ -60,9 +59,9 @@ def measure(stem, folder, contents):
     """The temporal error of one way's painted frames, and its run's record."""
     frames_folder = folder / f"{stem}_frames"
     record = json.loads((frames_folder / "run.json").read_text())
-    painted = [cli.load_image(style_video.frame_path(frames_folder, i))
+    painted = [files.load_image(frame_files.frame_path(frames_folder, i))
                for i in range(len(contents))]
-    return style_video.temporal_error(painted, contents), record
+    return flow.temporal_error(painted, contents), record
 
 
 def row(name, error, record, errors):
@@ -138,8 +137,8 @@ def main(argv=None):
         status = paint(stem, options, args.clip, args.style, args.folder, passed_on)
         if status != 0:
             return status
-    options = style_video.parse_args(["clip", "style", *passed_on])  # their --size, --frames
-    contents = style_video.read_clip(args.clip, options.size, options.frames).frames
+    options = video.parse_args(["clip", "style", *passed_on])  # their --size, --frames
+    contents = clips.read_clip(args.clip, options.size, options.max_frames).frames
     results = {stem: measure(stem, args.folder, contents) for _, stem, _ in VARIANTS}
     settings = results["temporal"][1]["settings"]
     settings["passed on"] = passed_on

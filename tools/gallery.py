@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from toolkit import ROOT, run_quietly
-import command_line as cli
+from painter import colors, files, still
 import style_transfer as st
 
 PHOTO = ROOT / "images" / "chelsea.png"
@@ -54,16 +54,16 @@ class Runs:
         """One run of the command line; returns its picture."""
         output = RUNS / f"{name}.png"
         if self.reuse and output.exists():
-            return cli.load_image(output)
+            return files.load_image(output)
         began = time.time()
-        status, said = run_quietly(st.main, [
+        status, said = run_quietly(still.main, [
             *map(str, argv), "--fast", "--seed", "0", "--no-extras", "--output", str(output),
             *(["--size", str(size)] if "--scales" not in argv else [])])
         if status != 0:
             raise SystemExit(f"gallery: the run for {name} failed (exit {status}):\n{said}")
         loss = [line for line in said.splitlines() if line.startswith("Iteration")][-1]
         print(f"  {name}: {time.time() - began:.0f} s, {loss.split(';')[0]}", flush=True)
-        return cli.load_image(output)
+        return files.load_image(output)
 
 
 # -- laying out panels --------------------------------------------------------------------------
@@ -114,7 +114,7 @@ def sheet(rows):
 
 def save(name, image):
     DOCS.mkdir(exist_ok=True)
-    cli.save_image(DOCS / name, image)
+    files.save_image(DOCS / name, image)
     print(f"Wrote docs/{name} ({image.shape[1]}x{image.shape[0]})", flush=True)
 
 
@@ -122,8 +122,8 @@ def save(name, image):
 def knobs(runs, size):
     """The weights, the content layer, the start, and the bold recipe."""
     paint = runs.paint
-    photo = st.resize(cli.load_image(PHOTO), st.result_shape(cli.load_image(PHOTO), size))
-    painting = st.resize(cli.load_image(SWIRLS), photo.shape[:2])
+    photo = st.resize(files.load_image(PHOTO), st.result_shape(files.load_image(PHOTO), size))
+    painting = st.resize(files.load_image(SWIRLS), photo.shape[:2])
     rows = [[labelled(photo, "the photo"), labelled(painting, "the painting")]]
     for style_weight in [1, 5, 25]:
         rows.append([labelled(paint(f"weights_c{content}_s{style_weight}", PHOTO, SWIRLS,
@@ -156,7 +156,7 @@ def colours(runs, size):
     paint = runs.paint
     rows = [[labelled(paint("colours_painting", PHOTO, MOSAIC, "--init", "content",
                             "--iterations", 5, size=size), "the painting's colours")]]
-    for mode in st.COLOR_MODES:
+    for mode in colors.COLOR_MODES:
         rows[0].append(labelled(paint(f"colours_{mode}", PHOTO, MOSAIC, "--init", "content",
                                       "--iterations", 5, "--preserve-color", mode, size=size),
                                 mode))
@@ -173,11 +173,11 @@ def circle_masks(shape):
 
 def regions(runs, size):
     paint = runs.paint
-    photo = cli.load_image(PHOTO)
+    photo = files.load_image(PHOTO)
     inside, outside = circle_masks(photo.shape[:2])
     RUNS.mkdir(parents=True, exist_ok=True)
-    cli.save_image(RUNS / "mask_disc.png", np.repeat(inside[:, :, None], 3, axis=2))
-    cli.save_image(RUNS / "mask_outside.png", np.repeat(outside[:, :, None], 3, axis=2))
+    files.save_image(RUNS / "mask_disc.png", np.repeat(inside[:, :, None], 3, axis=2))
+    files.save_image(RUNS / "mask_outside.png", np.repeat(outside[:, :, None], 3, axis=2))
     result = paint("regions", PHOTO, SWIRLS, MOSAIC, "--style-masks", RUNS / "mask_disc.png",
                    RUNS / "mask_outside.png", size=size)
     shape = result.shape[:2]
@@ -206,7 +206,7 @@ def big(runs, size):
     save("big_coarse_to_fine_crop.png", picture[top:top + 320, left:left + 320])
     # The first stage's last picture (256 px, 10 iterations): the final one should be this,
     # sharper, not another painting.
-    first = cli.load_image(RUNS / "big_coarse_to_fine_iterations" / "iteration_010.png")
+    first = files.load_image(RUNS / "big_coarse_to_fine_iterations" / "iteration_010.png")
     save("big_coarse_to_fine_stage1.png", first)
 
 

@@ -1,9 +1,9 @@
-"""Reading and writing video for style_video.py, with the ffmpeg that imageio-ffmpeg brings.
+"""Video files read and written (mp4, GIF, a folder of frames), with imageio-ffmpeg's own ffmpeg.
 
 A clip is a video file (mp4, mov, webm, animated GIF: anything ffmpeg reads) or a folder of
 frames; read_clip gives its frames resized to the result's shape, with what the file said of
 itself (frame rate, sound). write_video writes .mp4 (H.264, with the clip's sound) or .gif,
-atomically. Every problem a file can have becomes one line (command_line.UserError).
+atomically. Every problem a file can have becomes one line (startup.UserError).
 """
 import math
 import os
@@ -15,17 +15,10 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 
-import command_line as cli
 import style_transfer as st
-
-VIDEO_TYPES = (".mp4", ".gif")
-FRAME_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-# GIF frame durations are whole hundredths of a second, and browsers show anything under 2
-# as 10: 50 frames a second at most. MP4 players cope with far more; 240 is a high-speed camera.
-MAX_FPS = {".gif": 50.0, ".mp4": 240.0}
-MIN_FPS = 1 / 600  # a GIF frame lasts at most 655.35 s; ffmpeg's rates are fractions of 1001
-FOLDER_FPS = 24.0  # a folder of frames says nothing of its frame rate: film's, unless --fps
-
+from painter import files
+from painter.frame_rates import FOLDER_FPS
+from painter.startup import StopRequests, UserError
 
 class Clip:
     """The frames to paint, resized to the result's shape, and what the video file said."""
@@ -73,9 +66,9 @@ def probe(path):
     log = result.stderr
     if not re.search(r"Stream #\S+.*: Video:", log):
         if re.search(r"Stream #\S+.*: Audio:", log):
-            raise cli.UserError(f"{path}: only sound, no pictures; give a video file or a "
-                               "folder of frames")
-        raise cli.UserError(f"{path}: not a video ffmpeg can read ({ffmpeg_reason(log)})")
+            raise UserError(f"{path}: only sound, no pictures; give a video file or a "
+                            "folder of frames")
+        raise UserError(f"{path}: not a video ffmpeg can read ({ffmpeg_reason(log)})")
     return log
 
 
@@ -124,52 +117,39 @@ def read_video(path, shape_for, max_frames, stop):
             if shape is None:
                 shape, original = shape_for(frame), (width, height)
             frames.append(st.resize(frame, shape))
-    except (KeyboardInterrupt, cli.UserError):
+    except (KeyboardInterrupt, UserError):
         raise
     except Exception as error:  # a codec it cannot decode, a file cut short
-        raise cli.UserError(f"{path}: cannot decode its frames "
-                           f"({ffmpeg_reason(str(error))})") from None
+        raise UserError(f"{path}: cannot decode its frames "
+                        f"({ffmpeg_reason(str(error))})") from None
     if not frames:
-        raise cli.UserError(f"{path}: no frames could be decoded "
-                           f"({ffmpeg_reason(log) if 'rror' in log else 'an empty video'})")
+        raise UserError(f"{path}: no frames could be decoded "
+                        f"({ffmpeg_reason(log) if 'rror' in log else 'an empty video'})")
     promised = frames_promised(meta)
     if promised and total < promised - max(2, 0.05 * promised):
-        raise cli.UserError(f"{path}: cut short: {total} of the {promised} frames its header "
-                            "promises could be read; use the complete file")
+        raise UserError(f"{path}: cut short: {total} of the {promised} frames its header "
+                        "promises could be read; use the complete file")
     fps = frame_rate(meta, total)
     has_audio = bool(re.search(r"Stream #\S+.*: Audio:", log))
     return Clip(path, frames, fps, total, original, has_audio)
 
 
-def natural_key(path):
-    """frame_2.png before frame_10.png: numbers in a name compare as numbers."""
-    return [int(part) if part.isdigit() else part.lower()
-            for part in re.split(r"(\d+)", path.name)]
-
-
-def frame_files(folder):
-    """A folder's pictures in name order (frame_2 before frame_10); hidden files are not."""
-    return sorted((p for p in Path(folder).iterdir()
-                   if p.suffix.lower() in FRAME_TYPES and not p.name.startswith(".")),
-                  key=natural_key)
-
-
 def read_folder(path, shape_for, max_frames, stop):
     """A folder of frames: its pictures in name order, all one size."""
-    names = frame_files(path)
+    names = files.picture_files(path)
     if not names:
-        raise cli.UserError(f"{path}: a folder with no frames in it (no "
-                           f"{', '.join(FRAME_TYPES)} files)")
+        raise UserError(f"{path}: a folder with no frames in it (no "
+                        f"{', '.join(files.PICTURE_TYPES)} files)")
     frames, shape, original = [], None, None
     for name in names[:max_frames]:
         stop.check()
-        frame = cli.load_image(name)
+        frame = files.load_image(name)
         if shape is None:
             shape, original = shape_for(frame), frame.shape[:2]
         elif frame.shape[:2] != original:
-            raise cli.UserError(f"{name}: {frame.shape[1]}x{frame.shape[0]} pixels, but the "
-                               f"first frame is {original[1]}x{original[0]}; every frame of "
-                               "the folder must be the same size")
+            raise UserError(f"{name}: {frame.shape[1]}x{frame.shape[0]} pixels, but the "
+                            f"first frame is {original[1]}x{original[0]}; every frame of "
+                            "the folder must be the same size")
         frames.append(st.resize(frame, shape))
     return Clip(path, frames, FOLDER_FPS, len(names), original[::-1], has_audio=False)
 
@@ -177,17 +157,17 @@ def read_folder(path, shape_for, max_frames, stop):
 def read_clip(path, size, max_frames=None, stop=None):
     """The clip to paint, its frames at `size` pixels on the longer side (even sides); a
     stop asked for while a long clip is read (`stop`, a StopRequests) is answered."""
-    stop = stop or cli.StopRequests()
+    stop = stop or StopRequests()
     path = Path(path)
     shape_for = lambda frame: even_shape(st.result_shape(frame, size))
     if os.path.isdir(path):  # os.path's answers False to a name too long; pathlib's raises
         return read_folder(path, shape_for, max_frames, stop)
-    cli.check_readable_file(path, path, "a video file or a folder of frames")
+    files.check_readable_file(path, path, "a video file or a folder of frames")
     return read_video(path, shape_for, max_frames, stop)
 
 
 def write_video(path, frames, fps, audio_from=None):
-    """Write frames as an .mp4 (H.264) or .gif at `fps`, atomically, like cli.save_image.
+    """Write frames as an .mp4 (H.264) or .gif at `fps`, atomically, like files.save_image.
 
     MP4: H.264 in yuv420p, the one kind every browser plays, with the index at the front
     (+faststart) so it starts playing before it has all loaded; the sound of `audio_from`, if
@@ -210,7 +190,7 @@ def write_video(path, frames, fps, audio_from=None):
                         "-c:a", "aac", "-shortest"]
         command += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "18",
                     "-movflags", "+faststart"]
-    with cli.written_atomically(path) as partial:
+    with files.written_atomically(path) as partial:
         process = subprocess.Popen(**ffmpeg(*command, str(partial)), stdin=subprocess.PIPE,
                                    stderr=subprocess.PIPE)
         try:
@@ -223,19 +203,3 @@ def write_video(path, frames, fps, audio_from=None):
         log = process.stderr.read().decode(errors="replace")
         if process.wait() != 0:
             raise OSError(f"ffmpeg could not write it: {ffmpeg_reason(log)}")
-
-
-def check_frame_rate(fps, output, source):
-    """A frame rate the output can hold, or one line saying why not."""
-    kind = Path(output).suffix.lower()
-    if fps is None:
-        raise cli.UserError(f"{source}: its frame rate is unknown; give one with --fps")
-    if fps < MIN_FPS:  # ffmpeg's mp4 rate would round to 0; a GIF's frame duration overflow
-        raise cli.UserError(f"{source}: {fps:g} frames a second is less than one frame every "
-                            f"ten minutes, which a video cannot hold; give --fps {MIN_FPS:.4f} "
-                            "or more")
-    if fps > MAX_FPS[kind]:
-        why = ("GIF frames last at least 2 hundredths of a second in browsers"
-               if kind == ".gif" else "more than any player shows")
-        raise cli.UserError(f"{source}: {fps:g} frames a second cannot be written to a {kind} "
-                           f"({why}); give --fps {MAX_FPS[kind]:g} or less")

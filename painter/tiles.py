@@ -1,7 +1,7 @@
-"""Tiles: a picture too large to paint whole, cut into overlapping tiles and put back together.
+"""Tiles' geometry: a picture too large to paint whole, cut into overlapping tiles and joined.
 
-Plain numpy, like colours.py. A tiled stage paints each tile as one L-BFGS run through the same
-loss (style_transfer.py), then blends the tiles back into the whole picture with weights that
+Plain numpy, like colors.py. A tiled stage (tiling.py) paints each tile with the lesson's
+loss, then blends the tiles back into the whole picture with weights that
 fall off towards each tile's edge (a feathered window) and sum to one at every pixel, so a
 pixel in an overlap is a weighted mean of the tiles that cover it and no seam is left where one
 tile ends. Beyond the tutorial; the lesson does not need it.

@@ -1,8 +1,8 @@
-"""The photo's colours, kept: Gatys et al. 2017's colour control, for style_transfer.py.
+"""The photo's colours, kept (--preserve-color): Gatys et al. 2017's colour control, in numpy.
 
 Everything here happens before the run (the paintings recoloured, or all pictures made grey)
 or after it (the result's brightness given the photo's colours): plain numpy on RGB pictures,
-no part of the graph. style_transfer.py's --preserve-color MODE picks one of COLOR_MODES.
+no part of the graph. --preserve-color MODE picks one of COLOR_MODES.
 """
 import numpy as np
 

@@ -1,5 +1,4 @@
-"""A clip painted by a cluster (style_video.py --workers N, or --address): its shots painted at
-once, each on one worker with style_video's method, long shots in overlapping chunks.
+"""A clip painted on a cluster: its shots found, cut into spans, painted at once, the seams faded.
 
     python style_video.py clip.mp4 images/swirls.png --fast --workers 2
     python style_video.py clip.mp4 images/swirls.png --address tcp://HOST:8786 --chunk 48
@@ -9,30 +8,21 @@ it by the temporal loss; across a cut there is nothing to carry on from, so a sh
 its own, started from scratch like the clip's first frame. A shot longer than --chunk frames
 is cut into chunks that overlap by --overlap frames: both neighbours paint the overlap, and
 the result fades from the earlier chunk's frames to the later's, so that the later chunk's
-start (from scratch, a painting of its own) does not jump into view.
-
-  1. shots: where the picture changes abruptly (PySceneDetect's content detector)
-  2. spans: what one task paints, a shot or a chunk of one
-  3. the worker's side: a span painted with style_video.paint_frames, the graph kept
-  4. the seams: the overlap's two paintings faded one into the other
-  5. the run: spans handed out, frames written as they come, resuming span by span
+start (from scratch, a painting of its own) does not jump into view. Each span is painted on
+a worker by workers.paint_span.
 """
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-import cluster  # first of ours: it quiets Dask's logging before it loads
-import command_line as cli
-import style_transfer as st
-import style_video as sv
-from studio import fingerprint  # the pictures' digests: the same paintings, the same graph
+from painter import cluster, files, frame_files, workers
+from painter.words import and_list, plural, say
 
 
 # ---------------------------------------------------------------------------------------------
-# 1. Shots
+# Shots
 # ---------------------------------------------------------------------------------------------
 # PySceneDetect's default: a change of 27 in its mean of hue, saturation and brightness
 # differences (0 to 255) from one frame to the next. A camera's pan or zoom scores a few.
@@ -58,7 +48,7 @@ def find_cuts(frames, fps):
 
 
 # ---------------------------------------------------------------------------------------------
-# 2. Spans
+# Spans
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Span:
@@ -96,74 +86,16 @@ def plan_spans(count, cuts, chunk, overlap):
 
 def describe_spans(cuts, spans, chunk, overlap):
     shots = len(cuts) + 1
-    text = (f"{cli.plural(shots, 'shot')}"
-            + (f" (cuts before frame {cli.and_list(cut + 1 for cut in cuts)})" if cuts else ""))
+    text = (f"{plural(shots, 'shot')}"
+            + (f" (cuts before frame {and_list(cut + 1 for cut in cuts)})" if cuts else ""))
     if len(spans) > shots:
         text += (f", in chunks of {chunk} frames overlapping by {overlap}: "
-                 f"{cli.plural(len(spans), 'task')}")
+                 f"{plural(len(spans), 'task')}")
     return text
 
 
 # ---------------------------------------------------------------------------------------------
-# 3. The worker's side
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FrameSettings:
-    """What a worker needs to paint frames as style_video.py would, under the names of its
-    options (style_video.frame_plan reads them), and where the worker's weights are."""
-    start: str
-    init: str
-    seed: int
-    iterations: int
-    later_iterations: int
-    temporal_weight: float
-    loss: st.LossSettings
-    weights: str
-    threads: int = None
-    gpu_each: bool = False
-
-
-@dataclass
-class SpanDone:
-    """A painted span, sent back: its frames as painted (RGB) and their run.json records."""
-    span: Span
-    paintings: list
-    records: list
-    seconds: float
-    worker: str
-    reused: bool  # the graph of the worker's previous span was reused
-
-
-KEPT = {}  # in each worker process: what its VideoPainter was built for, and the painter
-
-
-def paint_span(span, settings, frames, styles):
-    """On a worker: paint one span's frames (RGB, as style_video's sources), the first from
-    scratch, with the graph of the worker's previous span if it was built for the same."""
-    began = time.time()
-    key = (frames[0].shape, settings, fingerprint(styles))
-    reused = KEPT.get("key") == key
-    with cli.quiet_native_stderr():  # TensorFlow's notices (CUDA's too), as in style_video
-        if not KEPT:
-            cluster.set_up_worker(settings.threads, settings.gpu_each)
-        if not reused:
-            KEPT.clear()  # the painter's clear_session ends the old graph
-            st.use_graph_mode()
-            KEPT["painter"] = sv.VideoPainter(
-                frames[0], styles, str(st.resolve_weights(settings.weights)), settings.loss,
-                settings.temporal_weight, cli.StopRequests())  # never set: Dask cancels
-            KEPT["key"] = key
-        paintings, records = [], []
-        for index, painting, evaluator, seconds in sv.paint_frames(
-                KEPT["painter"], settings, frames, range(len(frames))):
-            paintings.append(painting)
-            records.append(sv.frame_record(span.first + index, evaluator, seconds))
-    return SpanDone(span, paintings, records, time.time() - began, cluster.worker_name(),
-                    reused)
-
-
-# ---------------------------------------------------------------------------------------------
-# 4. The seams
+# The seams
 # ---------------------------------------------------------------------------------------------
 def fade_weight(position, overlap):
     """How much of the later chunk's painting frame `position` (0 to overlap-1) of an overlap
@@ -187,7 +119,7 @@ def overlap_path(folder, index, which):
 
 
 # ---------------------------------------------------------------------------------------------
-# 5. The run
+# The run
 # ---------------------------------------------------------------------------------------------
 class ClipJob(cluster.Job):
     """The spans as they come back: each frame written to the frames folder as it arrives
@@ -202,7 +134,8 @@ class ClipJob(cluster.Job):
             for position in range(span.lead):
                 self.fades[span.first + position] = (position, span.lead)
         self.records = {record["frame"]: record for record in work.record}
-        done = sum(sv.frame_path(work.folder, index).exists() for index in range(self.total))
+        done = sum(frame_files.frame_path(work.folder, index).exists()
+                   for index in range(self.total))
         super().__init__(self.total, done, "frame")
 
     def arrived(self, done):
@@ -210,9 +143,9 @@ class ClipJob(cluster.Job):
         for offset, painting in enumerate(done.paintings):
             index = span.first + offset
             if offset < span.lead:
-                cli.save_image(overlap_path(folder, index, "later"), painting)
+                files.save_image(overlap_path(folder, index, "later"), painting)
             elif offset >= span.end - span.first - span.tail:
-                cli.save_image(overlap_path(folder, index, "earlier"), painting)
+                files.save_image(overlap_path(folder, index, "earlier"), painting)
             else:
                 self.finish_frame(index, painting)
         for index in range(span.first, span.end):
@@ -220,8 +153,8 @@ class ClipJob(cluster.Job):
         for offset, record in enumerate(done.records):  # an overlap's: the later chunk's
             if offset < span.lead or record["frame"] not in self.records:
                 self.records[record["frame"]] = record
-        sv.write_record(folder, self.work.settings, [self.records[frame]
-                                                     for frame in sorted(self.records)])
+        frame_files.write_record(folder, self.work.settings,
+                                 [self.records[frame] for frame in sorted(self.records)])
         evaluations = sum(record["evaluations"] for record in done.records)
         graph = "its graph reused" if done.reused else "graph built"
         self.say(f"{span.name.capitalize()} (shot {span.shot + 1}): "
@@ -229,18 +162,18 @@ class ClipJob(cluster.Job):
                  f"({graph})")
 
     def finish_frame(self, index, painting):
-        sv.save_frame(self.work.folder, index, painting, self.work.contents[index],
-                      self.work.preserve_color)
+        frame_files.save_frame(self.work.folder, index, painting, self.work.contents[index],
+                               self.work.preserve_color)
         self.bar.update(1)
 
     def fade_if_ready(self, index):
         """An overlap frame whose two paintings are both in: faded, into the frames folder."""
-        if index not in self.fades or sv.frame_path(self.work.folder, index).exists():
+        if index not in self.fades or frame_files.frame_path(self.work.folder, index).exists():
             return
         earlier, later = (overlap_path(self.work.folder, index, which)
                           for which in ("earlier", "later"))
         if earlier.exists() and later.exists():
-            self.finish_frame(index, faded(cli.load_image(earlier), cli.load_image(later),
+            self.finish_frame(index, faded(files.load_image(earlier), files.load_image(later),
                                            fade_weight(*self.fades[index])))
 
 
@@ -255,20 +188,20 @@ def span_is_done(folder, span):
         elif offset >= length - span.tail:
             path = overlap_path(folder, index, "earlier")
         else:
-            path = sv.frame_path(folder, index)
+            path = frame_files.frame_path(folder, index)
         if not path.exists():
             return False
     return True
 
 
-def paint_clip(args, work, stop):
-    """Paint the clip's spans on the cluster; returns the stop or failure that ended it early,
-    or None."""
+def paint_clip(settings, work, stop):
+    """Paint the clip's spans on the cluster, as `settings` (video.VideoSettings) say; returns
+    the stop or failure that ended it early, or None."""
     cuts = find_cuts(work.contents, work.fps)
-    spans = plan_spans(len(work.contents), cuts, args.chunk, args.overlap)
+    spans = plan_spans(len(work.contents), cuts, settings.chunk, settings.overlap)
     todo = [span for span in spans if not span_is_done(work.folder, span)]
-    cli.say(f"Shots: {describe_spans(cuts, spans, args.chunk, args.overlap)}"
-            + (f"; {len(spans) - len(todo)} already painted" if len(todo) < len(spans) else ""))
+    say(f"Shots: {describe_spans(cuts, spans, settings.chunk, settings.overlap)}"
+        + (f"; {len(spans) - len(todo)} already painted" if len(todo) < len(spans) else ""))
     job = ClipJob(work, spans)
     for span in spans:  # a run stopped between a span's arrival and its fade
         for index in range(span.first, span.end):
@@ -276,17 +209,15 @@ def paint_clip(args, work, stop):
     if not todo:
         job.bar.close()
         return None
-    settings = FrameSettings(args.start, args.init, args.seed, args.iterations,
-                             args.later_iterations, args.temporal_weight,
-                             st.loss_settings(args), args.weights, args.threads,
-                             args.gpu_each)
+    task = workers.SpanTask(frames=settings.frames, loss=work.loss_settings,
+                            weights=settings.weights, where=settings.cluster)
     stop.check()
     try:
-        with cluster.running(args, len(todo)) as (client, local):
+        with cluster.running(settings.cluster, len(todo)) as (client, local):
             with warnings.catch_warnings():  # "large object in the graph": a span's frames
                 warnings.simplefilter("ignore")
                 styles = client.submit(list, work.styles, key="styles")
-                futures = {client.submit(paint_span, span, settings,
+                futures = {client.submit(workers.paint_span, span, task,
                                          work.sources[span.first:span.end], styles,
                                          key=f"{cluster.PAINT}{span.name}", priority=-number):
                            span.name for number, span in enumerate(todo)}
@@ -296,5 +227,5 @@ def paint_clip(args, work, stop):
     if job.gave_up:
         return job.gave_up
     if job.failed:
-        return f"{cli.plural(len(job.failed), 'task')} failed ({', '.join(job.failed[:3])})"
+        return f"{plural(len(job.failed), 'task')} failed ({', '.join(job.failed[:3])})"
     return None

@@ -1,24 +1,27 @@
-"""The Dask machinery that style_batch.py (pictures) and style_video.py (a clip's shots) share:
-reaching a cluster, setting up a worker, and watching the tasks come back.
+"""The Dask machinery that batches and clips share: the cluster's options, reaching it, watching it.
 
+  * ClusterSettings: where the work runs, from the options (--address, --workers, --threads);
   * connect: a local cluster of --workers processes, one task at a time each, or the scheduler
     at --address (`dask scheduler` on one machine, `dask worker ADDRESS` on each of the others);
-  * set_up_worker: a worker's cores and GPU, set on its first task;
   * watch: the results as they come, a line for each worker that leaves (Dask paints its task
     again elsewhere), and the stop asked for by Ctrl-C.
 
-A job handed to watch (a Job: style_batch's Batch, video_cluster's ClipJob) says how its
-results are kept, and has the progress bar and the lines.
+A job handed to watch (a Job: batch_run's Batch, shots' ClipJob) says how its results are kept,
+and has the progress bar and the lines. What runs on the workers is workers.py's.
 """
 import argparse
 import logging
 import os
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from tqdm import tqdm
 
-import command_line as cli
+from painter.machine import local_gpus, usable_cores
+from painter.options import positive_number, whole_number
+from painter.startup import UserError
+from painter.words import and_list, plural, say
 
 # Dask's own notices (workers starting, a worker gone, a task's traceback) would bury our
 # lines, which say the same in one line each. Set before distributed loads, here and
@@ -34,46 +37,48 @@ def add_cluster_options(parser, workers_default):
     where.add_argument("--address", metavar="tcp://HOST:PORT",
                        help="a Dask scheduler's address (`dask scheduler` prints it): paint "
                             "on its workers instead of starting some here")
-    where.add_argument("--workers", type=cli.whole_number(1, maximum=1024),
+    where.add_argument("--workers", type=whole_number(1, maximum=1024),
                        help="how many workers to start here, each painting one task at a "
                             f"time (default: {workers_default})")
-    where.add_argument("--threads", type=cli.whole_number(1, maximum=1024),
+    where.add_argument("--threads", type=whole_number(1, maximum=1024),
                        help="cores TensorFlow may use in each worker (default: here, the "
                             "cores shared out among the workers; on a cluster, all a worker "
                             "sees)")
-    where.add_argument("--connect-timeout", type=cli.positive_number, default=10,
+    where.add_argument("--connect-timeout", type=positive_number, default=10,
                        metavar="SECONDS", help=argparse.SUPPRESS)  # the tests shorten it
     return where
 
 
-def settle_workers(parser, args):
-    """Fill in --workers and --threads for a local cluster (one worker per GPU, or without
-    one, per core); a cluster at --address has its own. Sets args.gpu_each."""
+@dataclass(frozen=True, kw_only=True)
+class ClusterSettings:
+    """Where the work runs: the scheduler at `address`, or a local cluster of `workers`
+    processes started here, each with `threads` cores for TensorFlow (None: all it sees) and,
+    with `gpu_each`, the GPU of its number."""
+    address: str = None
+    workers: int = None
+    threads: int = None
+    gpu_each: bool = False
+    connect_timeout: float = 10
+
+
+def cluster_settings(args):
+    """The ClusterSettings of the options: a local cluster gets one worker per GPU, or without
+    one, per core, each with its share of the cores; a cluster at --address has its own."""
     if args.address and args.workers:
-        parser.error("--workers: the cluster at --address has its own workers")
-    args.gpu_each = not args.address and local_gpus() > 0
-    if not args.address:
-        args.workers = args.workers or local_gpus() or usable_cores()
-        args.threads = args.threads or max(1, usable_cores() // args.workers)
+        raise UserError("--workers: the cluster at --address has its own workers")
+    if args.address:
+        return ClusterSettings(address=args.address, threads=args.threads,
+                               connect_timeout=args.connect_timeout)
+    gpus = local_gpus()
+    workers = args.workers or gpus or usable_cores()
+    return ClusterSettings(workers=workers, gpu_each=gpus > 0,
+                           threads=args.threads or max(1, usable_cores() // workers),
+                           connect_timeout=args.connect_timeout)
 
 
-def usable_cores():
-    try:
-        return len(os.sched_getaffinity(0))  # what taskset or a container leaves us
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def local_gpus():
-    """How many GPUs TensorFlow sees here (0 without CUDA)."""
-    import style_transfer as st
-    with cli.quiet_native_stderr():  # without one, CUDA says so at length
-        return len(st.tf.config.list_physical_devices("GPU"))
-
-
-def connect(args):
-    """A Dask Client: to the scheduler at --address, or to a cluster of --workers processes
-    started here (one task at a time each). Returns (client, cluster or None)."""
+def connect(where):
+    """A Dask Client: to the scheduler at where.address, or to a cluster of where.workers
+    processes started here (one task at a time each). Returns (client, cluster or None)."""
     import dask
     from distributed import Client, LocalCluster
     # Its client's logger has a level of its own (a picture "rescheduled" when the worker that
@@ -84,56 +89,32 @@ def connect(args):
     # it steals some back. A picture takes longer than that: say so (the scheduler here).
     dask.config.set({f"distributed.scheduler.default-task-durations.{PAINT[:-1]}":
                      "1 minute"})
-    if args.address:
+    if where.address:
         try:
-            return Client(args.address, timeout=args.connect_timeout), None
+            return Client(where.address, timeout=where.connect_timeout), None
         except (OSError, TimeoutError, ValueError) as error:
-            raise cli.UserError(f"--address {args.address}: no Dask scheduler answered "
-                                f"({error})") from None
-    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+            raise UserError(f"--address {where.address}: no Dask scheduler answered "
+                            f"({error})") from None
+    cluster = LocalCluster(n_workers=where.workers, threads_per_worker=1, processes=True,
                            dashboard_address=":0", scheduler_port=0)  # ports free now
     return Client(cluster), cluster
 
 
 @contextmanager
-def running(args, tasks):
+def running(where, tasks):
     """The cluster for a job of `tasks` tasks, reached or started here (connect), with a line
     saying which; closed afterwards. Yields (the Client, whether the cluster is local)."""
-    client, local = connect(args)
+    client, local = connect(where)
     try:
         workers = len(client.processing())
-        cli.say(f"Cluster: {cli.plural(workers, 'worker')} "
-                f"({args.address or 'on this machine'}), {cli.plural(tasks, 'task')}"
+        say(f"Cluster: {plural(workers, 'worker')} "
+            f"({where.address or 'on this machine'}), {plural(tasks, 'task')}"
                 + ("; waiting for a worker to join (Ctrl-C stops)" if not workers else ""))
         yield client, local is not None
     finally:
         client.close()
         if local is not None:
             local.close()
-
-
-def set_up_worker(threads, gpu_each):
-    """On a worker's first task, before TensorFlow's runtime starts (as it must be): how many
-    cores it may use (None: all it sees) and, in a local cluster of one worker per GPU, the
-    GPU of its number (TensorFlow would otherwise take every GPU's memory in every worker)."""
-    import style_transfer as st
-    tf = st.tf
-    if threads:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpu_each and gpus and worker_name().isdigit():  # a local cluster's 0, 1, ...
-        gpu = gpus[int(worker_name()) % len(gpus)]
-        tf.config.set_visible_devices(gpu, "GPU")
-        tf.config.experimental.set_memory_growth(gpu, True)  # more workers than GPUs share
-
-
-def worker_name():
-    from distributed import get_worker
-    try:
-        return str(get_worker().name)
-    except ValueError:  # called outside a worker
-        return "here"
 
 
 class Job:
@@ -149,7 +130,7 @@ class Job:
 
     def say(self, line):
         with tqdm.external_write_mode():
-            cli.say(line)
+            say(line)
 
     def give_up(self, why):
         self.gave_up = why
@@ -182,7 +163,7 @@ def watch(client, futures, job, stop, local):
             painting = [key[len(PAINT):] for key in working[gone]
                         if str(key).startswith(PAINT)]
             job.say(f"A worker stopped ({gone}) while painting "
-                    f"{cli.and_list(painting) if painting else 'nothing'}"
+                    f"{and_list(painting) if painting else 'nothing'}"
                     + (": painted again by another" if painting else ""))
         if now or alone_since is None:
             alone_since = None if now else time.monotonic()
@@ -212,7 +193,8 @@ def why_lost(error):
     """A failed task's reason, in one line."""
     why = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
     if "deserialization" in why:  # the scheduler cannot import our modules to read it
-        why = ("the scheduler could not read the task: start it, and the workers, in this "
-               "project's folder with PYTHONPATH=$PWD (README: On a cluster of several "
-               "machines)")
+        why = ("the scheduler could not read the task: install this project on every machine "
+               "(pip install \".[cluster]\" in its folder), or start the scheduler and the "
+               "workers in its folder with PYTHONPATH=$PWD (docs/batches.md: On a cluster of "
+               "several machines)")
     return why
