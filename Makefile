@@ -176,9 +176,11 @@ test: vgg16 $(call EXTRA,test) chromium
 test-fast: vgg16 $(call EXTRA,test)
 	$(PY) -m pytest -q -m "not slow" tests
 
-# The lesson's tests (pytest.ini's marker "lesson"), with only requirements.txt installed.
+# The lesson's tests (pytest.ini's marker "lesson"), with only requirements.txt installed: the
+# files that hold them, so that the others (which import the extras) are not even collected.
+LESSON_TESTS = $(shell grep -l '^pytestmark = .*pytest.mark.lesson' tests/test_*.py)
 test-lesson: vgg16
-	$(PY) -m pytest -q -m lesson tests
+	$(PY) -m pytest -q -m lesson $(LESSON_TESTS)
 
 clean:
 	rm -rf output .pytest_cache

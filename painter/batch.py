@@ -9,11 +9,12 @@ options style_transfer.py has. Light to import: --help and every mistake in the 
 before TensorFlow or Dask load.
 """
 import argparse
-import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from painter import cluster, options, startup
 from painter.cluster import ClusterSettings
+from painter.files import PICTURE_TYPES
 from painter.machine import usable_cores
 from painter.settings import PaintSettings
 
@@ -34,6 +35,8 @@ class BatchSettings:
     photos: tuple
     styles: tuple
     output: str
+    skip_unreadable: bool = False
+    plan: bool = False          # --plan: say what the run would do, and paint nothing
     loss: dict                  # the lesson's LossSettings, as keywords (options.loss_keywords)
     paint: PaintSettings
     weights: str
@@ -47,9 +50,10 @@ def parser():
         description="Paint each PHOTO in each of the --styles, on this machine's cores or on "
                     "a Dask cluster; the options of style_transfer.py mean the same here.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("photos", nargs="+", metavar="PHOTO", type=os.path.expanduser,
-                        help="a photo to paint, or a folder of them")
-    parser.add_argument("--styles", nargs="+", metavar="STYLE", type=os.path.expanduser,
+    parser.add_argument("photos", nargs="+", metavar="PHOTO", type=options.path,
+                        help="a photo to paint, or a folder of them (its pictures, in name "
+                             "order; the pictures in its subfolders are not painted)")
+    parser.add_argument("--styles", nargs="+", metavar="STYLE", type=options.path,
                         required=True, help="the paintings (or folders of them): each photo "
                                             "is painted in each one")
     paint = options.add_painting_options(parser)
@@ -60,6 +64,10 @@ def parser():
     run = options.add_run_options(parser, size=None, seed=None,
                                   output="output/batch/ (a folder)")
     options.add_ladder_options(run)
+    run.add_argument("--skip-unreadable", action="store_true",
+                     help="paint the pictures that read and skip those that do not (named at "
+                          "the end); without it, a batch with an unreadable picture is refused, "
+                          "every such picture named")
     cluster.add_cluster_options(parser, "one per GPU, or without one, one per core: "
                                         f"{usable_cores()} here")
     return parser
@@ -73,6 +81,10 @@ def parse_args(argv=None):
         if args.style_weights is not None:
             raise startup.UserError("--style-weights: each picture of a batch has one style; "
                                     "blends are style_transfer.py's")
+        if args.output and Path(args.output).suffix.lower() in PICTURE_TYPES:
+            raise startup.UserError(f"--output {args.output}: a picture's name, but a batch "
+                                    "writes a folder of pictures; give a folder, such as "
+                                    f"{Path(args.output).with_suffix('')}/")
         paint = options.paint_settings(args)
         loss = options.loss_keywords(args, fast=args.fast or args.quick)
         where = cluster.cluster_settings(args)
@@ -80,11 +92,16 @@ def parse_args(argv=None):
         parser_.error(str(error))
     return BatchSettings(photos=tuple(args.photos), styles=tuple(args.styles),
                          output=args.output or "output/batch", loss=loss, paint=paint,
-                         weights=args.weights, quick=args.quick, cluster=where)
+                         weights=args.weights, quick=args.quick, cluster=where,
+                         skip_unreadable=args.skip_unreadable, plan=args.plan)
 
 
-def load_run():
-    """The run, batch_run.paint_batch: TensorFlow and Dask load with it, once all is checked."""
+def load_run(settings):
+    """The run (batch_run.paint_batch), or with --plan plan.plan_batch: TensorFlow and Dask
+    load with it, once the options are checked."""
+    if settings.plan:
+        from painter.plan import plan_batch
+        return plan_batch
     from painter.batch_run import paint_batch
     return paint_batch
 

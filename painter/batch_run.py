@@ -1,7 +1,7 @@
 """A batch's run: its pictures named and checked, handed to the cluster, written as they come."""
 import time
 import warnings
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +50,41 @@ def output_name(photo, style):
     return f"{photo}_{style}.png"
 
 
+def output_names(photos, styles):
+    """{output name: (photo, style)} of every pair of the batch ({name: path} each). Two pairs
+    of one name (x_y.png in z.png, x.png in y_z.png: both x_y_z.png) are refused: one picture
+    would overwrite the other, and Dask would take their two tasks for one."""
+    names = {}
+    for style in styles:
+        for photo in photos:
+            name = output_name(photo, style)
+            if name in names:
+                other_photo, other_style = names[name]
+                raise UserError(f"{photos[other_photo]} in {styles[other_style]} and "
+                                f"{photos[photo]} in {styles[style]} would both be {name}; "
+                                "rename one of these files")
+            names[name] = (photo, style)
+    return names
+
+
+def read_all(photos, styles, skip_unreadable):
+    """Every photo and painting ({name: path} each) read: ({name: RGB array} of each, the
+    paths that could not be read). Those are refused, all of them in one line, unless
+    `skip_unreadable`: then the batch paints the rest, and says at its end what it skipped."""
+    images, unreadable = ({}, {}), []
+    for named, read in zip((photos, styles), images):
+        for name, path in named.items():
+            try:
+                read[name] = files.load_image(path)
+            except UserError as error:
+                unreadable.append((path, str(error).split("; ")[0]))
+    if unreadable and not skip_unreadable:
+        raise UserError(f"{plural(len(unreadable), 'picture')} cannot be read: "
+                        + "; ".join(why for _, why in unreadable)
+                        + ". Fix or remove them, or add --skip-unreadable to paint the rest")
+    return images, [str(path) for path, _ in unreadable]
+
+
 def batch_settings(settings, loss_settings):
     """Everything but the inputs that decides what a picture looks like (`settings`:
     batch.BatchSettings; `loss_settings` the lesson's LossSettings made of them): the pictures
@@ -65,11 +100,13 @@ def batch_settings(settings, loss_settings):
 
 
 def check_record(folder, settings):
-    """Refuse a folder whose pictures were painted with other settings; write the record."""
+    """Refuse a folder whose pictures were painted with other settings. The record is written
+    with the batch's first picture (Batch.arrived), so that a run refused or stopped before it
+    leaves none; one with no picture beside it (an older run's) counts for nothing."""
     path = Path(folder) / RECORD
     record = records.read(path, "remove it (and the pictures beside it, if they were "
                                 "painted otherwise) to paint again")
-    if record is not None:
+    if record is not None and any(Path(folder).glob("*.png")):
         earlier = record["settings"]
         changed = records.changed(earlier, settings)
         if changed:
@@ -79,7 +116,6 @@ def check_record(folder, settings):
             raise UserError(f"{folder} holds pictures painted with other settings "
                             f"({differences}); choose another --output, or remove them to "
                             "paint them again")
-    records.write(path, settings)
 
 
 def check_folder(folder, inputs):
@@ -101,16 +137,19 @@ class Batch(cluster.Job):
     """The pictures of one run as they come back: each written (atomically) to the output
     folder as it arrives, a line and a step of the progress bar for each."""
 
-    def __init__(self, folder, total, done):
+    def __init__(self, folder, total, done, settings):
         super().__init__(total, done, "picture")
         self.folder = Path(folder)
         self.total, self.done, self.painted = total, done, 0
+        self.settings = settings  # for the record, written with the first picture
 
     def arrived(self, result):
         if result.failure or result.picture is None:
             self.failed.append(result.name)
             self.say(f"{result.name}: failed ({result.failure or 'no picture'})")
             return
+        if not self.painted:
+            records.write(self.folder / RECORD, self.settings)
         files.save_image(self.folder / result.name, result.picture)
         self.done, self.painted = self.done + 1, self.painted + 1
         self.bar.update(1)
@@ -138,51 +177,83 @@ def submit(client, tasks, photos, styles):
             for index, task in enumerate(tasks)}
 
 
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    """What a batch will paint: the tasks still to paint, the photos and styles they need
+    ({name: RGB array} each), the number of pictures in the batch, the record of its settings
+    and the files skipped as unreadable."""
+    tasks: list
+    photos: dict
+    styles: dict
+    total: int
+    recorded: dict
+    skipped: list
+    where: cluster.ClusterSettings  # where it runs, the local cluster's size settled
+
+
 def plan(settings):
-    """Read and check every input: the tasks still to paint, the photos and styles they need
-    ({name: RGB array} each) and the number of pictures in the batch."""
+    """Read and check every input, before any work: the batch's Plan."""
     photos = by_name(picture_files(settings.photos, ""), "photos")
     styles = by_name(picture_files(settings.styles, "--styles "), "styles")
-    photo_images = {name: files.load_image(path) for name, path in photos.items()}
-    style_images = {name: files.load_image(path) for name, path in styles.items()}
+    output_names(photos, styles)
+    (photo_images, style_images), skipped = read_all(photos, styles, settings.skip_unreadable)
+    photos = {name: path for name, path in photos.items() if name in photo_images}
+    styles = {name: path for name, path in styles.items() if name in style_images}
+    if not photos or not styles:
+        raise UserError(f"no {'photo' if not photos else 'painting'} could be read "
+                        f"({', '.join(skipped)}): nothing to paint")
     for name, path in [*photos.items(), *styles.items()]:
         warn_if_small(photo_images.get(name, style_images.get(name)), path)
     init = read_start(settings.paint.init)
     how = replace(settings.paint, init=init)
+    batch = 1 if settings.loss["fast"] else 3
     for image in photo_images.values():
-        memory.check_size(image, how.sizes, batch=1 if settings.loss["fast"] else 3,
-                          style_scale=how.style_scale, tile=how.tile)
+        memory.check_size(image, how.sizes, batch=batch, style_scale=how.style_scale,
+                          tile=how.tile)
+    where = cluster.fit_workers(settings.cluster, memory.TENSORFLOW_BYTES + max(
+        memory.most_needed(image, how.sizes, batch, how.style_scale, how.tile)
+        for image in photo_images.values()))
     inputs = [*photos.values(), *styles.values()] + ([] if isinstance(init, str)
                                                      else [settings.paint.init])
     check_folder(settings.output, inputs)
     resolve_weights(settings.weights)  # here too: a wrong file is refused before any work
     loss = st.LossSettings(**settings.loss, bfloat16=settings.quick and bfloat16_is_faster())
-    check_record(settings.output, batch_settings(settings, loss))
+    recorded = batch_settings(settings, loss)
+    check_record(settings.output, recorded)
     tasks = [Task(name=output_name(p, s), photo=p, style=s, loss=loss, how=how,
-                  weights=settings.weights, where=settings.cluster)
+                  weights=settings.weights, where=where)
              for s in styles for p in photos
              if not (Path(settings.output) / output_name(p, s)).exists()]
-    return tasks, (photo_images, style_images), len(photos) * len(styles)
+    return Plan(tasks=tasks, photos=photo_images, styles=style_images,
+                total=len(photos) * len(styles), recorded=recorded, skipped=skipped,
+                where=where)
 
 
 def paint_batch(settings, stop):
     """Paint the batch from the command line's settings; the exit status."""
-    tasks, images, total = plan(settings)
+    planned = plan(settings)
+    tasks, total = planned.tasks, planned.total
     done = total - len(tasks)
+    skipped = (f"; skipped, unreadable: {', '.join(planned.skipped)}" if planned.skipped
+               else "")
     if not tasks:
-        say(f"Nothing to paint: all {plural(total, 'picture')} are in {settings.output}")
+        say(f"Nothing to paint: all {plural(total, 'picture')} are in {settings.output}"
+            + skipped)
         return 0
     say(f"Painting {len(tasks)} of {plural(total, 'picture')} into {settings.output}"
-        + (f" ({done} already there)" if done else ""))
+        + (f" ({done} already there)" if done else "") + skipped)
     stop.check()
     start = time.time()
-    batch = Batch(settings.output, total, done)
+    batch = Batch(settings.output, total, done, planned.recorded)
     try:
-        with cluster.running(settings.cluster, len(tasks)) as (client, local):
-            cluster.watch(client, submit(client, tasks, *images), batch, stop, local)
+        with cluster.running(planned.where, len(tasks)) as (client, local):
+            cluster.watch(client, submit(client, tasks, planned.photos, planned.styles), batch,
+                          stop, local)
     except OSError as error:  # a full disk, a folder deleted under our feet
         return could_not_write(error, f"{batch.done} of {total} pictures are in "
                                       f"{settings.output}")
+    except cluster.ClusterFailed as error:
+        return ended_early(error, f"{batch.done} of {total} pictures are in {settings.output}")
     finally:
         batch.bar.close()
     kept = f"{batch.done} of {total} pictures are in {settings.output}"
@@ -197,5 +268,5 @@ def paint_batch(settings, stop):
     seconds = time.time() - start
     say(f"Done in {seconds:.0f} s: {plural(batch.painted, 'picture')} painted "
         f"({batch.painted / seconds * 60:.1f} a minute); all the batch's pictures are in "
-        f"{settings.output}")
+        f"{settings.output}" + skipped)
     return 0

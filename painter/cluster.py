@@ -12,13 +12,14 @@ and has the progress bar and the lines. What runs on the workers is workers.py's
 import argparse
 import logging
 import os
+import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tqdm import tqdm
 
-from painter.machine import local_gpus, usable_cores
+from painter.machine import available_memory, local_gpus, usable_cores
 from painter.options import positive_number, whole_number
 from painter.startup import UserError
 from painter.words import and_list, plural, say
@@ -37,9 +38,10 @@ def add_cluster_options(parser, workers_default):
     where.add_argument("--address", metavar="tcp://HOST:PORT",
                        help="a Dask scheduler's address (`dask scheduler` prints it): paint "
                             "on its workers instead of starting some here")
-    where.add_argument("--workers", type=whole_number(1, maximum=1024),
+    where.add_argument("--workers", type=workers_count, metavar="N|auto",
                        help="how many workers to start here, each painting one task at a "
-                            f"time (default: {workers_default})")
+                            "time: at most one per core, and as many as memory holds "
+                            f"(default, or auto: {workers_default}, as memory allows)")
     where.add_argument("--threads", type=whole_number(1, maximum=1024),
                        help="cores TensorFlow may use in each worker (default: here, the "
                             "cores shared out among the workers; on a cluster, all a worker "
@@ -49,11 +51,16 @@ def add_cluster_options(parser, workers_default):
     return where
 
 
+def workers_count(text):
+    """An argparse type: --workers N (1 to 1024), or auto (None: as the machine allows)."""
+    return None if text == "auto" else whole_number(1, maximum=1024)(text)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ClusterSettings:
     """Where the work runs: the scheduler at `address`, or a local cluster of `workers`
-    processes started here, each with `threads` cores for TensorFlow (None: all it sees) and,
-    with `gpu_each`, the GPU of its number."""
+    processes started here (None until fit_workers settles it), each with `threads` cores for
+    TensorFlow (None: all it sees) and, with `gpu_each`, the GPU of its number."""
     address: str = None
     workers: int = None
     threads: int = None
@@ -62,18 +69,46 @@ class ClusterSettings:
 
 
 def cluster_settings(args):
-    """The ClusterSettings of the options: a local cluster gets one worker per GPU, or without
-    one, per core, each with its share of the cores; a cluster at --address has its own."""
+    """The ClusterSettings of the options. A local cluster gets at most one worker per core
+    (each paints with TensorFlow on at least one): more is refused here, before anything
+    loads; memory settles the rest once the pictures are known (fit_workers). A cluster at
+    --address has its own workers."""
     if args.address and args.workers:
         raise UserError("--workers: the cluster at --address has its own workers")
     if args.address:
         return ClusterSettings(address=args.address, threads=args.threads,
                                connect_timeout=args.connect_timeout)
-    gpus = local_gpus()
-    workers = args.workers or gpus or usable_cores()
-    return ClusterSettings(workers=workers, gpu_each=gpus > 0,
-                           threads=args.threads or max(1, usable_cores() // workers),
+    cores = usable_cores()
+    if args.workers is not None and args.workers > cores:
+        raise UserError(f"--workers {args.workers}: this machine has {plural(cores, 'core')}, "
+                        "and each worker paints on at least one; give at most "
+                        f"{cores}, or --workers auto")
+    return ClusterSettings(workers=args.workers, threads=args.threads, gpu_each=local_gpus() > 0,
                            connect_timeout=args.connect_timeout)
+
+
+def fit_workers(where, per_worker):
+    """`where` with its local cluster settled against this machine's memory, each worker
+    needing `per_worker` bytes (TensorFlow, VGG16 and its largest evaluation): no --workers
+    (or auto) starts one per GPU, or per core, as many as memory holds; a number that memory
+    cannot hold is refused, naming the number that fits. Each worker gets its share of the
+    cores unless --threads says otherwise."""
+    if where.address:
+        return where
+    free = available_memory()
+    fits = int(free // per_worker)
+    if fits < 1:
+        raise UserError(f"a worker needs about {per_worker / 1e9:.1f} GB of memory and "
+                        f"{max(free, 0) / 1e9:.1f} GB is free; paint smaller pictures "
+                        "(--size) or free some memory")
+    if where.workers is not None and where.workers > fits:
+        raise UserError(f"--workers {where.workers}: each needs about {per_worker / 1e9:.1f} "
+                        f"GB of memory and {max(free, 0) / 1e9:.1f} GB is free, enough for "
+                        f"{plural(fits, 'worker')}; give --workers {fits} or fewer, or "
+                        "--workers auto")
+    workers = where.workers or min(local_gpus() or usable_cores(), fits)
+    return replace(where, workers=workers,
+                   threads=where.threads or max(1, usable_cores() // workers))
 
 
 def connect(where):
@@ -95,16 +130,43 @@ def connect(where):
         except (OSError, TimeoutError, ValueError) as error:
             raise UserError(f"--address {where.address}: no Dask scheduler answered "
                             f"({error})") from None
+    # A cluster that fails to start leaves semaphores behind, and multiprocessing's resource
+    # tracker, a process of its own started with this one's warning options, would list them
+    # at exit: the ClusterFailed line has said what went wrong.
+    quiet = "ignore::UserWarning:multiprocessing.resource_tracker"
+    if quiet not in sys.warnoptions:
+        sys.warnoptions.append(quiet)
+    # Ports free now; the workers' and scheduler's own logs silenced (a worker that cannot
+    # start would print its traceback: the ClusterFailed line says it in one).
     cluster = LocalCluster(n_workers=where.workers, threads_per_worker=1, processes=True,
-                           dashboard_address=":0", scheduler_port=0)  # ports free now
+                           dashboard_address=":0", scheduler_port=0,
+                           silence_logs=logging.CRITICAL)
     return Client(cluster), cluster
+
+
+def check_address(where):
+    """Refuse now, in one line, a scheduler at where.address that does not answer: before a
+    run does what it cannot undo (--fresh forgets a clip's painted frames)."""
+    if where.address:
+        client, _ = connect(where)
+        client.close()
+
+
+class ClusterFailed(Exception):
+    """The local cluster did not start: one line and exit status 1, never a traceback."""
 
 
 @contextmanager
 def running(where, tasks):
     """The cluster for a job of `tasks` tasks, reached or started here (connect), with a line
     saying which; closed afterwards. Yields (the Client, whether the cluster is local)."""
-    client, local = connect(where)
+    try:
+        client, local = connect(where)
+    except UserError:
+        raise
+    except Exception as error:  # noqa: BLE001  (a worker that cannot start, a port refused)
+        raise ClusterFailed(f"the local cluster of {plural(where.workers, 'worker')} did not "
+                            f"start ({why_lost(error)})") from None
     try:
         workers = len(client.processing())
         say(f"Cluster: {plural(workers, 'worker')} "

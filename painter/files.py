@@ -253,6 +253,23 @@ def save_image(path, image):
         data = iio.imwrite("<bytes>", image, extension=path.suffix.lower())
     write_bytes(path, data)
 
+def claim(folder, stem, suffix=".png"):
+    """A new file's path in `folder`, STEM.png or else STEM-2.png, STEM-3.png ...: the name is
+    claimed (an empty file made with O_EXCL) before anything is written to it, so that two
+    programs naming their pictures alike in one folder never write one file. Write it with
+    save_image, which replaces the empty file whole."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    number = 1
+    while True:
+        path = folder / (f"{stem}{suffix}" if number == 1 else f"{stem}-{number}{suffix}")
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
+            return path
+        except FileExistsError:
+            number += 1
+
+
 # ---------------------------------------------------------------------------------------------
 # A folder's pictures
 # ---------------------------------------------------------------------------------------------

@@ -111,6 +111,8 @@ def finished_frames(folder, settings, fresh):
                     record_path]:  # and style_colours/, and a cluster's overlaps/
             old.unlink(missing_ok=True)
     record = records.read(record_path, "add --fresh to start again")
+    if record is not None and not any(Path(folder).glob("**/frame_*.png")):
+        record = None  # an earlier run's, refused or stopped before its first frame
     if record is None:
         if list(Path(folder).glob("frame_*.png")):
             raise UserError(f"{folder} holds frames of another run (no run.json); add "

@@ -51,9 +51,12 @@ def most_needed(content, sizes, batch, style_scale=1.0, tile=None):
     return max(memory_needed(content, size, batch, style_scale, tile) for size in sizes)
 
 
+TENSORFLOW_BYTES = 1.5e9  # a process's TensorFlow itself and VGG16's weights
+
+
 def memory_free():
     """Bytes free for the painting: the machine's, less TensorFlow itself and VGG16's weights."""
-    return available_memory() - 1.5e9
+    return available_memory() - TENSORFLOW_BYTES
 
 
 def tile_to_fit(content, sizes, batch, style_scale=1.0):

@@ -79,6 +79,15 @@ def color_mode(text):
 PIXELS = whole_number(SMALLEST_SIDE, " (VGG16 halves it five times)", maximum=100_000)
 
 
+def path(text):
+    """An argparse type: a file's or folder's path, with ~ expanded as a shell would (so that a
+    quoted "~/cat.jpg" means the home folder too). An empty one is refused: it would otherwise
+    read as "not given" and quietly become the default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty name; give a file's path")
+    return os.path.expanduser(text)
+
+
 # ---------------------------------------------------------------------------------------------
 # The option groups, for stills, batches and video alike
 # ---------------------------------------------------------------------------------------------
@@ -116,7 +125,7 @@ def add_run_options(parser, size, seed, output):
     """The options of how a run goes, for stills and video alike: `size` and `seed` are the
     defaults (None: a new seed each run), `output` the default output's description."""
     run = parser.add_argument_group("how it runs")
-    run.add_argument("--output", "-o", type=os.path.expanduser, metavar="OUTPUT",
+    run.add_argument("--output", "-o", type=path, metavar="OUTPUT",
                      help=f"where to write the result; default {output}")
     run.add_argument("--size", type=PIXELS, default=size,
                      help="longer side of the result in pixels (the photo's aspect ratio is "
@@ -126,19 +135,23 @@ def add_run_options(parser, size, seed, output):
                      help="compute the photo's features and the paintings' Gram matrices "
                           "once and send only the result through VGG16 (same loss, about "
                           "2.4x faster) instead of the tutorial's batch of all images")
-    run.add_argument("--weights", default="imagenet", type=os.path.expanduser,
+    run.add_argument("--weights", default="imagenet", type=path,
                      help="'imagenet' (downloaded once, or the copy `make weights` built) or "
                           "the path of a Keras VGG16 notop weights file (default: %(default)s)")
     run.add_argument("--seed", type=whole_number(0), default=seed,
                      help="seed of the starting noise, for repeatable runs (default: "
                           + ("a new one each run)" if seed is None else f"{seed})"))
+    run.add_argument("--plan", action="store_true",
+                     help="read and check everything, then print the stages (and tiles), the "
+                          "memory and an estimate of the time on this machine, and stop: "
+                          "nothing is painted")
     return run
 
 
 def add_start_options(paint):
     """The stills' own options of what the picture looks like (batches take them too): the
     start and the paintings' scale."""
-    paint.add_argument("--init", metavar="noise|content|style|PATH", type=os.path.expanduser,
+    paint.add_argument("--init", metavar="noise|content|style|PATH", type=path,
                        help="start from noise (the tutorial's way), the photo, the (first) "
                             "style image, or any image file; the photo gets there soonest "
                             "(default: noise; content with --quick)")
@@ -182,8 +195,9 @@ def add_ladder_options(run):
                           "pixel within 0 to 255, compute VGG16 in bfloat16 where the CPU or "
                           "GPU multiplies it faster (the fast graph), and end once an "
                           f"iteration lowers the loss by under {QUICK_FLAT * 100:g}%%; above "
-                          f"{QUICK_BASE} px, paint coarse to fine from {QUICK_BASE} px up by "
-                          "doubling. It changes the path, not the loss: the weights and layers "
+                          f"{QUICK_BASE} px, paint coarse to fine, halving the size down to no "
+                          f"less than {QUICK_BASE} px (4000 paints 1000, 2000, 4000). It "
+                          "changes the path, not the loss: the weights and layers "
                           "mean what they always do. --quick --size 256 is a preview in "
                           "seconds; the same command with a larger --size paints it large")
 

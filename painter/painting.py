@@ -58,7 +58,8 @@ class Watcher:
 @dataclass
 class Painting:
     """What Painter.paint returns. `picture` is the best picture of the last stage reached (RGB
-    at `shape`; None if stopped before the first evaluation), and `loss` its loss (in a tiled
+    at `shape`; None if stopped before the first iteration: nothing painted yet, the start
+    is no result), and `loss` its loss (in a tiled
     stage, the last tile's: no graph holds the whole picture); `history` every evaluation's
     {"loss": ..., part: ...}, and `stage_starts` where in it each stage began; `stopped` says
     the watcher stopped it, `failure` why it failed (the loss overflowed), if it did."""
@@ -137,6 +138,7 @@ class Run:
                                                  painter.paint_settings.preserve_color)
         self.watcher = watcher
         self.painting = Painting()
+        self.iterations = 0  # done in the whole run: before the first, nothing is painted
 
     def evaluated(self, evaluator):
         """The Evaluator's hook: record the evaluation, tell the watcher, stop if asked."""
@@ -149,8 +151,9 @@ class Run:
             raise Stopped
 
     def keep_best(self, stage, evaluator):
-        """The stage's best picture so far into the Painting (as painted, and as shown)."""
-        if evaluator.best_x is None:
+        """The stage's best picture so far into the Painting (as painted, and as shown), once
+        the run has painted at least one iteration."""
+        if evaluator.best_x is None or not self.iterations:
             return
         painted = st.deprocess(stage.picture(evaluator), stage.shape)
         self.painting.painted = painted
@@ -186,6 +189,7 @@ class Descent:
 
     def iteration_done(self, number):
         self.stage.iteration_done(self.evaluator)  # before the save: a tile joins the picture
+        self.run.iterations += 1
         self.run.keep_best(self.stage, self.evaluator)
         painting = self.run.painting
         self.run.watcher.iteration_done(Iteration(

@@ -194,9 +194,10 @@ def span_is_done(folder, span):
     return True
 
 
-def paint_clip(settings, work, stop):
-    """Paint the clip's spans on the cluster, as `settings` (video.VideoSettings) say; returns
-    the stop or failure that ended it early, or None."""
+def paint_clip(settings, work, where, stop):
+    """Paint the clip's spans on the cluster `where` (ClusterSettings, its size settled), as
+    `settings` (video.VideoSettings) say; returns the stop or failure that ended it early, or
+    None."""
     cuts = find_cuts(work.contents, work.fps)
     spans = plan_spans(len(work.contents), cuts, settings.chunk, settings.overlap)
     todo = [span for span in spans if not span_is_done(work.folder, span)]
@@ -210,10 +211,10 @@ def paint_clip(settings, work, stop):
         job.bar.close()
         return None
     task = workers.SpanTask(frames=settings.frames, loss=work.loss_settings,
-                            weights=settings.weights, where=settings.cluster)
+                            weights=settings.weights, where=where)
     stop.check()
     try:
-        with cluster.running(settings.cluster, len(todo)) as (client, local):
+        with cluster.running(where, len(todo)) as (client, local):
             with warnings.catch_warnings():  # "large object in the graph": a span's frames
                 warnings.simplefilter("ignore")
                 styles = client.submit(list, work.styles, key="styles")

@@ -141,8 +141,8 @@ class StopRequests:
 
 def run_program(parse, load, argv, nothing_saved="nothing was saved"):
     """main()'s skeleton for the programs: parse the command line into its settings, then load
-    the run (load() imports what it needs, TensorFlow included, with its notices parked, and
-    returns run), run them with stop signals noted (run(settings, stop) returns the exit
+    the run (load(settings) imports what it needs, TensorFlow included, with its notices
+    parked, and returns run), run them with stop signals noted (run(settings, stop) returns the exit
     status), and turn a UserError into one line and exit status 2, a stop before the painting
     started into one line and 130. --help and a mistake in the command never load the run."""
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 must still print
@@ -152,7 +152,7 @@ def run_program(parse, load, argv, nothing_saved="nothing was saved"):
         with StopRequests() as stop:
             settings = parse(argv)
             with quiet_native_stderr():
-                run = load()
+                run = load(settings)
             return run(settings, stop)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)

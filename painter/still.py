@@ -4,7 +4,6 @@ Light to import: --help and every mistake in the command answer before TensorFlo
 run itself (still_run.py) loads it.
 """
 import argparse
-import os
 from dataclasses import dataclass
 
 from painter import options, startup
@@ -27,6 +26,7 @@ class StillSettings:
     quick: bool = False
     no_extras: bool = False
     tile_chosen: bool = False   # the run chose paint.tile to fit in memory
+    plan: bool = False          # --plan: say what the run would do, and paint nothing
 
 
 EPILOG = """\
@@ -50,12 +50,11 @@ def parser():
         description="Paint CONTENT in the style of one or more STYLE images (Gatys et al. "
                     "2015, the classic Keras tutorial).",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    # Paths get ~ expanded as a shell would, so a quoted "~/cat.jpg" means the home folder too.
-    parser.add_argument("content", type=os.path.expanduser, help="the photo to repaint")
-    parser.add_argument("styles", nargs="+", metavar="style", type=os.path.expanduser,
+    parser.add_argument("content", type=options.path, help="the photo to repaint")
+    parser.add_argument("styles", nargs="+", metavar="style", type=options.path,
                         help="the painting whose style to copy; give several to blend them")
     paint = options.add_painting_options(parser)
-    paint.add_argument("--style-masks", nargs="+", metavar="MASK", type=os.path.expanduser,
+    paint.add_argument("--style-masks", nargs="+", metavar="MASK", type=options.path,
                        help="one greyscale image per painting: where on the photo it paints "
                             "(white), or not (black); masks that overlap blend there, and "
                             "where none is white only the photo and smoothness count")
@@ -86,11 +85,15 @@ def parse_args(argv=None):
         content=args.content, styles=tuple(args.styles), loss=loss, paint=paint,
         output=args.output or options.default_output(args.content, args.styles, ".png"),
         style_masks=args.style_masks and tuple(args.style_masks), weights=args.weights,
-        quick=args.quick, no_extras=args.no_extras)
+        quick=args.quick, no_extras=args.no_extras, plan=args.plan)
 
 
-def load_run():
-    """The run, still_run.paint_still: TensorFlow loads with it, once the options are checked."""
+def load_run(settings):
+    """The run (still_run.paint_still), or with --plan plan.plan_still: TensorFlow loads with
+    it, once the options are checked."""
+    if settings.plan:
+        from painter.plan import plan_still
+        return plan_still
     from painter.still_run import paint_still
     return paint_still
 

@@ -234,7 +234,7 @@ def paint_still(settings, stop):
     if painting.failure is None and stop.is_set():  # a stop during the last saves
         painting.stopped = True
     if painting.stopped or painting.failure:
-        kept = "nothing was saved"
+        kept = "nothing painted yet, so nothing was saved"
         if painting.picture is not None:
             kept = (f"the best image so far is in {settings.output} ({painting.shape[1]}x"
                     f"{painting.shape[0]} px, loss {painting.loss:.4g})")

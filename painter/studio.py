@@ -10,9 +10,11 @@ Painter behind a Gradio page (studio_page.py), painted by one thread from a queu
 this machine.
 """
 import argparse
+import errno
 import ipaddress
 import os
 import signal
+import socket
 import sys
 import time
 
@@ -60,7 +62,7 @@ def serve(args):
     with startup.quiet_native_stderr():  # TensorFlow loads, and looks for a GPU once
         from painter.machine import local_gpus
         from painter.studio_jobs import STUDIO_DIR, JobPainter, Worker
-        from painter.studio_page import CSS, MAX_UPLOAD_BYTES, Studio, build_page
+        from painter.studio_page import CSS, GRADIO_UPLOAD_BYTES, Studio, build_page
         from painter.weights import resolve_weights
         local_gpus()
     STUDIO_DIR.mkdir(parents=True, exist_ok=True)
@@ -69,7 +71,7 @@ def serve(args):
     page.queue(default_concurrency_limit=4)
     page.launch(server_name=args.host, server_port=args.port, prevent_thread_lock=True,
                 quiet=True, inbrowser=False, share=False, ssr_mode=False, theme=theme(),
-                css=CSS, max_file_size=MAX_UPLOAD_BYTES, allowed_paths=[str(STUDIO_DIR)],
+                css=CSS, max_file_size=GRADIO_UPLOAD_BYTES, allowed_paths=[str(STUDIO_DIR)],
                 footer_links=[])
     page.studio_worker = worker
     return page
@@ -79,18 +81,41 @@ def interrupted(signum, frame):
     raise KeyboardInterrupt
 
 
+def check_port(host, port):
+    """Refuse, before TensorFlow and VGG16 load (seconds), an address this machine cannot serve
+    on: a port another program holds, or a host that is not one of this machine's."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise startup.UserError(cannot_serve(host, port, error)) from None
+
+
+def cannot_serve(host, port, error):
+    taken = getattr(error, "errno", None) == errno.EADDRINUSE or "in use" in str(error)
+    if taken:
+        return (f"cannot serve on {host}:{port}: the port is taken (another studio, or another "
+                "program, holds it); give another with --port N")
+    return (f"cannot serve on {host}:{port} ({getattr(error, 'strerror', None) or error}); "
+            "give this machine's address with --host, or another port with --port N")
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     if not is_loopback(args.host):
         print(f"warning: --host {args.host} is not loopback: anyone who can reach this "
               f"machine on port {args.port} can use the studio", file=sys.stderr)
     try:
+        check_port(args.host, args.port)
         page = serve(args)
     except startup.UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except OSError as error:  # the port is taken
-        print(f"error: cannot serve on {args.host}:{args.port}: {error}", file=sys.stderr)
+    except OSError as error:  # taken in the seconds since it was free (Gradio's own words
+        # would say to set an environment variable, which a user of studio.py cannot act on)
+        print(f"error: {cannot_serve(args.host, args.port, error)}", file=sys.stderr)
         return 2
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"The studio is at http://{host}:{args.port}/ (Ctrl-C to stop)", flush=True)

@@ -112,9 +112,10 @@ class Job:
     place: int = 0                # waiting: its place in the queue (1: next)
     note: str = ""                # what the worker is doing now
     iteration: Iteration = None
+    previews: list = field(default_factory=list)  # each iteration's picture, a file each
     fraction: float = 0.0         # of the run's work done
     seconds_left: float = None
-    painting: Painting = None  # when finished
+    painting: Painting = None     # when finished
     path: Path = None             # the finished picture, under STUDIO_DIR
     error: str = None
     version: int = 0
@@ -169,8 +170,9 @@ class JobWatcher(Watcher):
     """The Painter's watcher for a job: passes each evaluation's progress and each iteration's
     picture on to the job (for the page), measures the rate, and answers the Stop button."""
 
-    def __init__(self, job, rate, shapes):
-        self.job, self.rate, self.shapes = job, rate, shapes
+    def __init__(self, job, rate, shapes, previews):
+        """`previews`: the folder for each iteration's picture, as the page shows it."""
+        self.job, self.rate, self.shapes, self.previews = job, rate, shapes, Path(previews)
         pixels = [h * w for h, w in shapes]
         self.work = [n * EVALS_PER_ITERATION * p for n, p in zip(job.how.iterations, pixels)]
         self.done_before = 0.0  # the work of the stages already finished
@@ -208,7 +210,12 @@ class JobWatcher(Watcher):
                         + unbuilt * self.rate.build_seconds)
 
     def iteration_done(self, iteration):
-        self.job.update(iteration=iteration)
+        """The picture, into a file of its own that never changes once written: the page is
+        sent that file (a picture rewritten while the browser fetches it arrives broken)."""
+        path = files.claim(self.previews,
+                           f"job{self.job.number:03d}_{len(self.job.previews) + 1:03d}")
+        files.save_image(path, iteration.picture)
+        self.job.update(iteration=iteration, previews=[*self.job.previews, path])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -317,7 +324,8 @@ class Worker:
         job.update(state="running", place=0, note="starting")
         began = time.monotonic()
         try:
-            painting = self.paint(job, JobWatcher(job, self.rate, shapes))
+            painting = self.paint(job, JobWatcher(job, self.rate, shapes,
+                                                  self.out_dir / "previews"))
             path = self.save(job, painting)
         except Exception as error:  # the page says so, the server goes on
             traceback.print_exc()
@@ -336,6 +344,6 @@ class Worker:
         is the studio's own, so it can never be one of the inputs."""
         if painting.picture is None:
             return None
-        path = self.out_dir / f"{time.strftime('%Y%m%d-%H%M%S')}_job{job.number:03d}.png"
+        path = files.claim(self.out_dir, f"{time.strftime('%Y%m%d-%H%M%S')}_job{job.number:03d}")
         files.save_image(path, painting.picture)
         return path

@@ -19,7 +19,11 @@ IMAGES = ROOT / "images"
 BUNDLED_PHOTOS = {"the cat": IMAGES / "chelsea.png"}
 BUNDLED_PAINTINGS = {"swirls": IMAGES / "swirls.png", "mosaic": IMAGES / "mosaic.png"}
 MAX_PAINTINGS = 4                  # the page has this many slots for paintings
-MAX_UPLOAD_BYTES = 25 * 1024 ** 2  # an upload larger than this is refused (Gradio and us)
+MAX_UPLOAD_BYTES = 25 * 1024 ** 2  # an upload larger than this is refused, in one line
+# Gradio's own limit, far above ours: a file beyond it is refused in the browser with a bare
+# "Error" badge and no word of why, so ours must be the one a user meets.
+GRADIO_UPLOAD_BYTES = 1024 ** 3
+LIMIT = f"at most {MAX_UPLOAD_BYTES // 1024 ** 2} MB"
 CONV_LAYERS = [name for name in VGG16_LAYERS if "conv" in name]
 
 
@@ -101,14 +105,15 @@ class Studio:
 
     # --- the pictures ---
     def photo_uploaded(self, path):
-        """-> (photo state, preview, message)."""
+        """-> (photo state, preview, message, the drop box: cleared if the upload is refused)."""
+        import gradio as gr
         if not path:
-            return None, None, ""
+            return None, None, "", gr.update()
         try:
             image = read_upload(path, self.upload_folder)
         except UserError as error:
-            return None, None, message_html(str(error))
-        return {"name": shown_name(path), "image": image}, image, ""
+            return None, None, message_html(str(error)), None
+        return {"name": shown_name(path), "image": image}, image, "", gr.update()
 
     def bundled_photo(self, name):
         image = files.load_image(BUNDLED_PHOTOS[name])
@@ -185,26 +190,28 @@ class Studio:
         finally:  # the tab was closed mid-run: nobody is watching, so stop painting
             if not job.finished:
                 self.worker.stop(job.session)
+            forget_previews(job)  # the page has Gradio's copies of them by now
 
     def follow(self, job, runs):
         seen, shown_iteration, shown_progress, last = -1, None, None, 0.0
         told_stopping = False
         while True:
             seen = job.wait_for_change(seen, timeout=1.0)
-            if job.finished:
-                yield self.finished(job, runs)
-                return
-            if job.stop.is_set() and not told_stopping:
+            if job.stop.is_set() and not told_stopping and not job.finished:
                 told_stopping = True
                 yield {"message": message_html("Stopping...", "info")}
             progress = self.progress(job)
-            if job.iteration is not shown_iteration:  # a new picture: show it at once
+            if job.iteration is not shown_iteration:  # a new picture: show it at once, the
+                # last one too, before the finished picture (which is the same picture)
                 shown_iteration, shown_progress = job.iteration, progress
-                yield {"picture": job.iteration.picture,
+                yield {"picture": str(job.previews[-1]),
                        "loss": loss_html(job.iteration, job.names), "progress": progress}
             elif progress != shown_progress and time.monotonic() - last > 0.25:
                 shown_progress, last = progress, time.monotonic()  # a few times a second
                 yield {"progress": progress}
+            if job.finished:
+                yield self.finished(job, runs)
+                return
 
     def progress(self, job):
         if job.state == "waiting":
@@ -221,7 +228,7 @@ class Studio:
             update["loss"] = loss_html(job.iteration, job.names)
         if job.state == "stopped":
             kept = ("the best picture so far is kept" if job.path else
-                    "stopped before the first evaluation: no picture")
+                    "stopped before the first iteration: nothing painted yet")
             update["message"] = message_html(f"Stopped: {kept}.", "info")
         if job.error:
             update["message"] = message_html(job.error)
@@ -230,7 +237,7 @@ class Studio:
             caption = (f"{job.number}: {' + '.join(job.names)}, {w}x{h}, loss "
                        f"{painting.loss:.3g}" + (" (stopped)" if painting.stopped else ""))
             runs = [*(runs or []), (str(job.path), caption)]
-            update.update(picture=painting.picture, download=str(job.path), runs=runs,
+            update.update(picture=str(job.path), download=str(job.path), runs=runs,
                           run_list=runs)
             update["progress"] = progress_html(job.fraction, f"Job {job.number}: {job.state}"
                                                              f", {w}x{h} px")
@@ -246,6 +253,12 @@ class Studio:
             return message_html("Nothing to stop.", "info")
         import gradio as gr
         return gr.update()
+
+
+def forget_previews(job):
+    """A job's previews, deleted once the page has been sent the finished picture."""
+    for path in job.previews:
+        path.unlink(missing_ok=True)
 
 
 def slots(paintings):
@@ -276,13 +289,14 @@ def build_page(studio):
         run_list = gr.State([])
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
-                photo_file = gr.File(label="Photo: drop one here", elem_id="photo-file")
+                photo_file = gr.File(label=f"Photo: drop one here ({LIMIT})",
+                                     elem_id="photo-file")
                 with gr.Row():
                     photo_buttons = {name: gr.Button(name, icon=str(path), size="sm")
                                      for name, path in BUNDLED_PHOTOS.items()}
                 photo_view = gr.Image(label="The photo", interactive=False, height=150,
                                       elem_id="photo-view")
-                painting_files = gr.File(label="Paintings: drop one or more",
+                painting_files = gr.File(label=f"Paintings: drop one or more ({LIMIT} each)",
                                          file_count="multiple", elem_id="painting-files")
                 with gr.Row():
                     painting_buttons = {name: gr.Button(name, icon=str(path), size="sm")
@@ -341,7 +355,8 @@ def build_page(studio):
                                   object_fit="contain", interactive=False)
 
         # The pictures
-        photo_file.upload(studio.photo_uploaded, photo_file, [photo, photo_view, message])
+        photo_file.upload(studio.photo_uploaded, photo_file,
+                          [photo, photo_view, message, photo_file])
         for name, button in photo_buttons.items():
             button.click(lambda name=name: studio.bundled_photo(name), None,
                          [photo, photo_view, message])

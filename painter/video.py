@@ -9,7 +9,6 @@ and Brox 2016: temporal.py, flow.py), here one after another or on a cluster sho
 (shots.py). Light to import: --help and every mistake in the command answer before TensorFlow
 loads; the run itself is video_run.py.
 """
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +41,7 @@ class VideoSettings:
     cluster: ClusterSettings = None  # None: painted here, frame after frame
     chunk: int = None
     overlap: int = None
+    plan: bool = False             # --plan: say what the run would do, and paint nothing
 
 
 def parser():
@@ -54,10 +54,10 @@ def parser():
                "painting next to each other). Stop with Ctrl-C at any time: the video of the "
                "frames so far is written; run the same command again to carry on after the "
                "last finished frame.")
-    parser.add_argument("content", type=os.path.expanduser,
+    parser.add_argument("content", type=options.path,
                         help="the clip to repaint: a video file (mp4, mov, webm, GIF, ...) or "
                              "a folder of frames (in name order)")
-    parser.add_argument("styles", nargs="+", metavar="style", type=os.path.expanduser,
+    parser.add_argument("styles", nargs="+", metavar="style", type=options.path,
                         help="the painting whose style to copy; give several to blend them")
     options.add_painting_options(parser)
     video = parser.add_argument_group("from frame to frame")
@@ -133,7 +133,7 @@ def parse_args(argv=None):
                          loss=loss, preserve_color=args.preserve_color, frames=frames,
                          size=args.size, max_frames=args.frames, fps=args.fps,
                          weights=args.weights, fresh=args.fresh, cluster=where, chunk=chunk,
-                         overlap=overlap)
+                         overlap=overlap, plan=args.plan)
 
 
 def shot_settings(args):
@@ -152,8 +152,12 @@ def shot_settings(args):
     return cluster.cluster_settings(args), chunk, overlap
 
 
-def load_run():
-    """The run, video_run.paint_video: TensorFlow loads with it, once the options are checked."""
+def load_run(settings):
+    """The run (video_run.paint_video), or with --plan plan.plan_video: TensorFlow loads with
+    it, once the options are checked."""
+    if settings.plan:
+        from painter.plan import plan_video
+        return plan_video
     from painter.video_run import paint_video
     return paint_video
 

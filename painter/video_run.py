@@ -7,7 +7,7 @@ import cv2
 from tqdm import tqdm
 
 import style_transfer as st
-from painter import files, frame_files, memory, shots
+from painter import cluster, files, frame_files, memory, shots
 from painter.clips import read_clip, write_video
 from painter.colors import color_inputs
 from painter.frame_rates import VIDEO_TYPES, check_frame_rate
@@ -73,10 +73,15 @@ def paint_video(settings, stop):
     clip = read_clip(settings.content, settings.size, settings.max_frames, stop)
     fps = settings.fps or clip.fps
     check_frame_rate(fps, settings.output, settings.content if not settings.fps else "--fps")
-    memory.check_size(clip.frames[0], [settings.size],
-                      batch=1 if settings.loss["fast"] else 2 + len(styles))
+    batch = 1 if settings.loss["fast"] else 2 + len(styles)
+    memory.check_size(clip.frames[0], [settings.size], batch=batch)
+    where = settings.cluster and cluster.fit_workers(settings.cluster, memory.TENSORFLOW_BYTES
+                                                     + memory.memory_needed(clip.frames[0],
+                                                                            settings.size, batch))
     weights_path = resolve_weights(settings.weights)
     recorded = frame_files.painting_settings(settings, clip, weights_path)
+    if settings.fresh and where:
+        cluster.check_address(where)  # a refused run forgets no frame
     done, record = frame_files.finished_frames(folder, recorded, settings.fresh)
     stop.check()
     contents, count = clip.frames, len(clip.frames)
@@ -95,13 +100,12 @@ def paint_video(settings, stop):
     st.use_graph_mode()
     start_time, stopped = time.time(), None
     present = frames_on_disk(folder, count)
-    try:
-        frame_files.write_record(folder, recorded, record)
+    try:  # the record is written with each frame, the first frame's included
         if settings.cluster:  # Dask and PySceneDetect load only then, in shots' functions
-            stopped = shots.paint_clip(settings, work, stop)
+            stopped = shots.paint_clip(settings, work, where, stop)
         else:
             paint_in_order(settings, work, done, stop)
-    except (KeyboardInterrupt, FloatingPointError) as error:
+    except (KeyboardInterrupt, FloatingPointError, cluster.ClusterFailed) as error:
         stopped = error
     except OSError as error:  # a full disk, a folder deleted under our feet
         return could_not_write(error, f"the finished frames are in {folder}/")

@@ -25,6 +25,11 @@ def duration(seconds):
     return f"{minutes} min" if minutes < 90 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
+def memory_size(size):
+    """'2.3 GB', '40 MB': bytes, as precisely as they are worth."""
+    return f"{size / 1e9:.1f} GB" if size >= 1e8 else f"{max(size, 0) / 1e6:.0f} MB"
+
+
 def and_list(words):
     words = list(map(str, words))
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

@@ -140,6 +140,7 @@ def test_a_stop_at_any_moment_around_the_graph_build_is_exit_130_and_one_line(tm
     began = time.time()
     calibration.read_until("Start: loss", timeout=180)
     build = time.time() - began
+    calibration.read_until("Iteration 1/", timeout=180)  # a picture painted: it is kept
     calibration.send_signal(signal.SIGINT)
     status, _, err = calibration.finish(timeout=120)
     assert status == 130, err

@@ -166,10 +166,10 @@ def test_a_painter_that_fails_fails_its_job_and_the_worker_goes_on(worker):
     assert good.state == "done"
 
 
-def test_the_watcher_passes_on_progress_and_measures_the_rate():
+def test_the_watcher_passes_on_progress_and_measures_the_rate(tmp_path):
     job = a_job(iterations=1)
     rate = studio_jobs.Rate()
-    watcher = studio_jobs.JobWatcher(job, rate, [(32, 48)])
+    watcher = studio_jobs.JobWatcher(job, rate, [(32, 48)], tmp_path)
     watcher.stage_begins(0, (32, 48), 1)
     watcher.evaluation_done(None)  # the first evaluation, timed with the build
     watcher.stage_started(0, 1.0)

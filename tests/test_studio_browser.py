@@ -20,7 +20,7 @@ from helpers import ROOT, Child
 from studio_screenshot import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, free_port
 
 if os.environ.get("CI") != "true":  # under CI a missing Playwright fails the run instead
-    pytest.importorskip("playwright", reason="pip install -r requirements.txt")
+    pytest.importorskip("playwright", reason="make test installs it (pip install -e \".[test]\")")
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -195,6 +195,7 @@ def test_the_page_loads_offline_with_the_tutorials_defaults(context):
 def test_paint_with_no_photo_says_so_and_starts_nothing(context):
     tab = context()
     tab.get_by_role("button", name="swirls").click()
+    tab.locator("#painting-0 img").wait_for(timeout=UI)  # as a user sees it, then paints
     tab.locator("#paint").click()
     tab.locator("#message").get_by_text("Choose a photo first").wait_for(timeout=UI)
     assert "Job" not in tab.text("#progress")  # the server's log is checked at the end
@@ -213,6 +214,23 @@ def test_a_broken_upload_gets_its_message_and_the_server_goes_on(context, tmp_pa
     tab.locator("#message").get_by_text("notes.txt: not a readable image").wait_for(timeout=UI)
     tab.get_by_role("button", name="the cat").click()  # still answering
     tab.locator("#photo-view img").wait_for(timeout=UI)
+
+
+def test_an_upload_over_the_limit_gets_the_studios_line_and_leaves_the_box(context, tmp_path):
+    """Over the studio's 25 MB (Gradio's own limit, far above it, would refuse the file in the
+    browser with a bare "Error" badge): one line naming the file and the limit, the limit said
+    beside both drop boxes beforehand, and the refused photo taken out of its box."""
+    tab = context()
+    assert "25 MB" in tab.text("#photo-file") and "25 MB" in tab.text("#painting-files")
+    big = tmp_path / "huge.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(26 * 1024 ** 2))
+    tab.locator("#photo-file input[type=file]").set_input_files(str(big))
+    tab.locator("#message").get_by_text("huge.png: larger than 25 MB").wait_for(timeout=UI * 4)
+    expect(tab.locator("#photo-file").get_by_text("huge.png")).to_have_count(0, timeout=UI)
+    assert tab.locator("#photo-view img").count() == 0
+    tab.locator("#painting-files input[type=file]").set_input_files(str(big))
+    tab.locator("#message").get_by_text("huge.png: larger than 25 MB").wait_for(timeout=UI * 4)
+    assert tab.locator("#painting-0 img").count() == 0
 
 
 def test_uploads_paint_after_every_iteration_to_the_end_and_download_as_png(context, server,

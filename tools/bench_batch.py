@@ -51,16 +51,17 @@ def batch_args(folder, output, workers, size, iterations):
 def paint_with(workers, folder, output, size, iterations):
     """One batch on a fresh local cluster of `workers`: its figures, as a dict."""
     args = batch_args(folder, output, workers, size, iterations)
-    tasks, images, total = batch_run.plan(args)
+    planned = batch_run.plan(args)
+    tasks = planned.tasks
     began = time.time()
     client, local = cluster.connect(args.cluster)
     try:
         client.run(warm_up)
         ready = time.time()
-        futures = batch_run.submit(client, tasks, *images)
+        futures = batch_run.submit(client, tasks, planned.photos, planned.styles)
         done = client.gather(list(futures))
         finished = time.time()
-        trips = round_trips(client, images[0][tasks[0].photo])
+        trips = round_trips(client, planned.photos[tasks[0].photo])
     finally:
         client.close()
         local.close()
