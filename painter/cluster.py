@@ -17,8 +17,6 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from tqdm import tqdm
-
 from painter.machine import available_memory, local_gpus, usable_cores
 from painter.options import positive_number, whole_number
 from painter.startup import UserError
@@ -185,13 +183,14 @@ class Job:
     written above the bar."""
 
     def __init__(self, total, initial, unit):
+        from tqdm import tqdm  # the [cluster] extra's: the options above need only ours
         self.failed = []
         self.gave_up = None   # why the whole job ended, if it did
         self.bar = tqdm(total=total, initial=initial, unit=unit, desc="Painting",
                         disable=None, dynamic_ncols=True)
 
     def say(self, line):
-        with tqdm.external_write_mode():
+        with type(self.bar).external_write_mode():
             say(line)
 
     def give_up(self, why):

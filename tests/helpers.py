@@ -245,6 +245,17 @@ class Child:
         LIVE.discard(self)
 
 
+def finished_then_signalled(command, stop, delay):
+    """Run `command` until its last line, "Also: ...", wait `delay`, send `stop`; the exit
+    status and what it wrote to stderr."""
+    child = Child(command)
+    child.read_until("Also:", timeout=120)
+    time.sleep(delay)
+    child.send_signal(stop)
+    status, _, err = child.finish(timeout=60)
+    return status, err
+
+
 def local_workers(child):
     """The worker processes of a child's local Dask cluster (multiprocessing's spawned
     children)."""

@@ -17,7 +17,8 @@ from tf_keras import backend as K
 from painter import clips, colors, files, frame_files, frame_rates, startup, temporal, video
 from painter.flow import consistency, motion, optical_flow, temporal_error, warp
 import style_transfer as st
-from helpers import STYLE, VIDEO_SCRIPT, Child, assert_one_line_error, run
+from helpers import (CONTENT, ROOT, STYLE, VIDEO_SCRIPT, Child, assert_one_line_error,
+                     finished_then_signalled, run)
 
 QUICK = ["--size", "48", "--iterations", "1", "--later-iterations", "1", "--fast"]
 
@@ -498,3 +499,20 @@ def test_ctrl_c_writes_the_video_of_the_frames_done_and_exits_130(tmp_path):
     meta, frames = decoded_frames(output)  # complete and playable
     assert len(frames) == finished and meta["size"] == (48, 32)
     assert not list(tmp_path.glob(".*partial*"))
+
+
+# --- a finished clip ends 0, whatever signal comes after its last line (as a still: test_shutdown)
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGHUP, signal.SIGINT])
+def test_a_video_that_finished_ends_0_whatever_comes_after(tmp_path, stop):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    from PIL import Image
+    photo = Image.open(CONTENT).convert("RGB")
+    for i in range(2):
+        photo.crop((i * 4, 0, 200 + i * 4, 150)).save(frames / f"f{i}.png")
+    command = [sys.executable, str(ROOT / "style_video.py"), str(frames), STYLE, "--size", "48",
+               "--fast", "--iterations", "1", "--later-iterations", "1",
+               "--output", str(tmp_path / "v.mp4")]
+    status, err = finished_then_signalled(command, stop, 0.0)
+    assert status == 0 and "Interrupted" not in err and "Traceback" not in err, err
