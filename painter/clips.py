@@ -135,15 +135,20 @@ def read_video(path, shape_for, max_frames, stop):
 
 
 def read_folder(path, shape_for, max_frames, stop):
-    """A folder of frames: its pictures in name order, all one size."""
+    """A folder of frames: its pictures in name order, all one size. Every frame is read
+    before one is refused, so that all the unreadable ones are named at once."""
     names = files.picture_files(path)
     if not names:
         raise UserError(f"{path}: a folder with no frames in it (no "
                         f"{', '.join(files.PICTURE_TYPES)} files)")
-    frames, shape, original = [], None, None
+    frames, shape, original, unreadable = [], None, None, []
     for name in names[:max_frames]:
         stop.check()
-        frame = files.load_image(name)
+        try:
+            frame = files.load_image(name)
+        except UserError as error:
+            unreadable.append(str(error).split("; ")[0])
+            continue
         if shape is None:
             shape, original = shape_for(frame), frame.shape[:2]
         elif frame.shape[:2] != original:
@@ -151,6 +156,9 @@ def read_folder(path, shape_for, max_frames, stop):
                             f"first frame is {original[1]}x{original[0]}; every frame of "
                             "the folder must be the same size")
         frames.append(st.resize(frame, shape))
+    if unreadable:
+        raise UserError(f"{len(unreadable)} of the folder's frames cannot be read: "
+                        + "; ".join(unreadable) + ". Fix or remove them")
     return Clip(path, frames, FOLDER_FPS, len(names), original[::-1], has_audio=False)
 
 

@@ -81,6 +81,11 @@ def cluster_settings(args):
         raise UserError(f"--workers {args.workers}: this machine has {plural(cores, 'core')}, "
                         "and each worker paints on at least one; give at most "
                         f"{cores}, or --workers auto")
+    if args.threads is not None and args.threads * (args.workers or 1) > cores:
+        raise UserError(f"--threads {args.threads}: this machine has {plural(cores, 'core')} "
+                        f"for {plural(args.workers or 1, 'worker')}; give at most "
+                        f"{max(1, cores // (args.workers or 1))}, or leave --threads out (the "
+                        "cores shared out among the workers)")
     return ClusterSettings(workers=args.workers, threads=args.threads, gpu_each=local_gpus() > 0,
                            connect_timeout=args.connect_timeout)
 

@@ -311,3 +311,23 @@ def test_fresh_forgets_no_frame_when_the_run_is_refused_at_its_address(tmp_path,
                             main=video.main)
     assert_one_line_error(status, err, "no Dask scheduler answered")
     assert (painted / "frame_00001.png").exists()
+
+
+def test_more_threads_than_cores_are_refused_too(capsys):
+    """A sibling of --workers: a local cluster's --threads beyond the cores."""
+    cores = len(os.sched_getaffinity(0))
+    status, err = main_says([CONTENT, "--styles", STYLE, "--workers", "1", "--threads",
+                             str(cores + 1)], capsys, main=batch.main)
+    assert_one_line_error(status, err, f"--threads {cores + 1}", f"give at most {cores}")
+
+
+@pytest.mark.slow
+def test_every_unreadable_frame_of_a_folder_is_named_in_one_refusal(tmp_path, capsys):
+    """A sibling of the batch's inputs: a clip's folder of frames, read to the end first."""
+    frames = small(tmp_path / "frames", "f1.png", "f4.png")
+    (frames / "f2.png").write_bytes(b"not a picture")
+    (frames / "f3.png").write_bytes(b"")
+    status, err = main_says([str(frames), STYLE, "--size", "48", "--fast", "--output",
+                             str(tmp_path / "clip.mp4")], capsys, main=video.main)
+    assert_one_line_error(status, err, "2 of the folder's frames cannot be read", "f2.png",
+                          "f3.png")

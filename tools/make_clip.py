@@ -56,7 +56,7 @@ def main(argv=None):
     if args.frames < 2 or args.fps <= 0 or args.width < 32 or args.width % 6:
         parser.error("--frames must be 2 or more, --fps above 0, and --width a multiple of 6 "
                      "(so that both sides are even), at least 36")
-    from style_video import write_video  # one place that writes video: H.264, yuv420p
+    from painter.clips import write_video  # one place that writes video: H.264, yuv420p
 
     with Image.open(PHOTO) as photo:
         frames = clip_frames(photo.convert("RGB"), args.frames,
