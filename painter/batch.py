@@ -99,11 +99,8 @@ def parse_args(argv=None):
 def load_run(settings):
     """The run (batch_run.paint_batch), or with --plan plan.plan_batch: TensorFlow and Dask
     load with it, once the options are checked."""
-    if settings.plan:
-        from painter.plan import plan_batch
-        return plan_batch
-    from painter.batch_run import paint_batch
-    return paint_batch
+    from painter import plan, batch_run
+    return plan.plan_batch if settings.plan else batch_run.paint_batch
 
 
 def main(argv=None) -> int:

@@ -58,7 +58,8 @@ def workers_count(text):
 class ClusterSettings:
     """Where the work runs: the scheduler at `address`, or a local cluster of `workers`
     processes started here (None until fit_workers settles it), each with `threads` cores for
-    TensorFlow (None: all it sees) and, with `gpu_each`, the GPU of its number."""
+    TensorFlow (None: all it sees) and, with `gpu_each` (set by fit_workers where this machine
+    has GPUs), the GPU of its number."""
     address: str = None
     workers: int = None
     threads: int = None
@@ -69,7 +70,7 @@ class ClusterSettings:
 def cluster_settings(args):
     """The ClusterSettings of the options. A local cluster gets at most one worker per core
     (each paints with TensorFlow on at least one): more is refused here, before anything
-    loads; memory settles the rest once the pictures are known (fit_workers). A cluster at
+    loads; memory and GPUs settle the rest once the pictures are known (fit_workers). A cluster at
     --address has its own workers."""
     if args.address and args.workers:
         raise UserError("--workers: the cluster at --address has its own workers")
@@ -86,7 +87,7 @@ def cluster_settings(args):
                         f"for {plural(args.workers or 1, 'worker')}; give at most "
                         f"{max(1, cores // (args.workers or 1))}, or leave --threads out (the "
                         "cores shared out among the workers)")
-    return ClusterSettings(workers=args.workers, threads=args.threads, gpu_each=local_gpus() > 0,
+    return ClusterSettings(workers=args.workers, threads=args.threads,
                            connect_timeout=args.connect_timeout)
 
 
@@ -109,8 +110,9 @@ def fit_workers(where, per_worker):
                         f"GB of memory and {max(free, 0) / 1e9:.1f} GB is free, enough for "
                         f"{plural(fits, 'worker')}; give --workers {fits} or fewer, or "
                         "--workers auto")
-    workers = where.workers or min(local_gpus() or usable_cores(), fits)
-    return replace(where, workers=workers,
+    gpus = local_gpus()  # TensorFlow loads here, with the run: the options never wait for it
+    workers = where.workers or min(gpus or usable_cores(), fits)
+    return replace(where, workers=workers, gpu_each=gpus > 0,
                    threads=where.threads or max(1, usable_cores() // workers))
 
 

@@ -91,11 +91,8 @@ def parse_args(argv=None):
 def load_run(settings):
     """The run (still_run.paint_still), or with --plan plan.plan_still: TensorFlow loads with
     it, once the options are checked."""
-    if settings.plan:
-        from painter.plan import plan_still
-        return plan_still
-    from painter.still_run import paint_still
-    return paint_still
+    from painter import plan, still_run
+    return plan.plan_still if settings.plan else still_run.paint_still
 
 
 def main(argv=None) -> int:

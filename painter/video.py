@@ -155,11 +155,8 @@ def shot_settings(args):
 def load_run(settings):
     """The run (video_run.paint_video), or with --plan plan.plan_video: TensorFlow loads with
     it, once the options are checked."""
-    if settings.plan:
-        from painter.plan import plan_video
-        return plan_video
-    from painter.video_run import paint_video
-    return paint_video
+    from painter import plan, video_run
+    return plan.plan_video if settings.plan else video_run.paint_video
 
 
 def main(argv=None) -> int:
