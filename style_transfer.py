@@ -83,7 +83,7 @@ IMAGENET_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 @dataclass(frozen=True, kw_only=True)
 class LossSettings:
     """Everything the loss is made of, with the tutorial's numbers as defaults (in one object,
-    as nanoGPT's GPTConfig). The last four go beyond the tutorial (section 8)."""
+    as nanoGPT's GPTConfig). The last five go beyond the tutorial (section 8)."""
     content_weight: float = CONTENT_WEIGHT
     style_weight: float = STYLE_WEIGHT
     tv_weight: float = TV_WEIGHT
@@ -93,6 +93,7 @@ class LossSettings:
     style_masks: tuple = None   # where on the photo each painting paints (0 to 1); None: all
     fast: bool = False          # the photo's and paintings' features once, not every step
     bfloat16: bool = False      # with fast: VGG16's convolutions in bfloat16
+    style_loss: str = "gram"    # how styles are compared: "gram" (section 4), "w2" (section 8)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,7 +147,8 @@ def vgg16(input_tensor, weights_path):
 class Features:
     """What the loss compares. `combination_image` is the result, fed in at each evaluation;
     `content` the photo's features at the content layer; `style_grams` each painting's Gram
-    matrices {layer: gram}; `combination` the result's features {layer: tensor}."""
+    matrices {layer: gram} (section 8's moments matrices with style_loss "w2"); `combination`
+    the result's features {layer: tensor}."""
     combination_image: object
     content: object
     style_grams: list
@@ -154,6 +156,8 @@ class Features:
     photo: object                  # the variable to set for another photo of the same size ...
     features_of: object = None     # ... through this function (fast path), or as it is
     grams_of: object = None        # (fast path) [image, weights] -> its weighted Gram matrices
+    style_rest: list = None        # (the package's tiles) per painting {layer: the other tiles'
+                                   # part of the whole picture's moments}, with style_loss "w2"
 
     def set_content(self, array):
         """Another photo of the same size (a video's next frame), without a new graph."""
@@ -174,7 +178,8 @@ def tutorial_features(content_array, style_arrays, weights_path, settings):
 
     content = outputs_dict[settings.content_layer][0, :, :, :]
     # Each painting's Gram matrices (gram_matrix: section 4, where the style loss needs them).
-    style_grams = [{name: gram_matrix(outputs_dict[name][1 + i, :, :, :])
+    statistic = style_statistic(settings.style_loss)
+    style_grams = [{name: statistic(outputs_dict[name][1 + i, :, :, :])
                     for name in settings.style_layers} for i in range(len(style_arrays))]
     combination = {name: outputs_dict[name][-1, :, :, :]
                    for name in [settings.content_layer, *settings.style_layers]}
@@ -216,6 +221,10 @@ def style_loss(style_gram, combination, height, width, weights=None):
     4 * N**2 * M**2 with N the layer's channels and M its positions, but the tutorial used
     the image's 3 channels and pixel count for every layer. We keep it so the weights above
     mean what they meant in the video.
+
+    A Gram matrix is one way to say what "style" is; section 8's wasserstein_style_loss is a
+    second (--style-loss w2): it asks the result's features to be *distributed* like the
+    painting's (their means and spreads), which repaints the photo more than a Gram matrix does.
     """
     C = gram_matrix(combination, weights)
     channels = 3
@@ -256,8 +265,14 @@ def total_loss(features, settings, size_scale, weights=None):
     for i, (grams, share) in enumerate(zip(features.style_grams, blend)):
         sl = 0.0
         for name in settings.style_layers:
-            sl = sl + style_loss(grams[name], features.combination[name], *weights.whole,
-                                 at_layer(weights.styles[i], name))
+            where = at_layer(weights.styles[i], name)
+            if settings.style_loss == "gram":  # the tutorial's
+                sl = sl + style_loss(grams[name], features.combination[name], *weights.whole,
+                                     where)
+            else:  # section 8's
+                rest = features.style_rest[i][name] if features.style_rest else None
+                sl = sl + wasserstein_style_loss(grams[name], features.combination[name], where,
+                                                 rest)
         parts[f"style {i + 1}"] = share * (settings.style_weight / len(settings.style_layers)) * sl
     parts["total variation"] = tv_weight * total_variation_loss(features.combination_image,
                                                                 height, width, weights.pixels)
@@ -439,11 +454,12 @@ def fast_features(content_array, style_arrays, weights_path, settings):
     any_image = K.placeholder((1, None, None, 3))
     outputs = [K.cast(output, "float32") for output in Model(
         model.input, [model.get_layer(name).output for name in layers])(any_image)]
-    features_of = K.function([any_image], [outputs[0]] + [gram_matrix(f) for f in outputs[1:]])
+    statistic = style_statistic(settings.style_loss)
+    features_of = K.function([any_image], [outputs[0]] + [statistic(f) for f in outputs[1:]])
     weights = K.placeholder((1, None, None, 1))  # one per pixel (the package's tiles)
     grams_of = K.function([any_image, weights], [
-        gram_matrix(f, at_layer(weights, name)) for f, name in zip(outputs[1:],
-                                                                    settings.style_layers)])
+        statistic(f, at_layer(weights, name)) for f, name in zip(outputs[1:],
+                                                                  settings.style_layers)])
     content = K.zeros(K.int_shape(combination[settings.content_layer]))
     K.set_value(content, features_of([content_array])[0])
     style_grams = [{name: K.constant(as_if_sized(gram, name, content_array.shape[1:3],
@@ -536,3 +552,47 @@ def mask_weights(masks, shape):
         square = np.square(resize_mask(mask, shape))
         styles.append(K.constant((square / np.mean(square))[np.newaxis, :, :, np.newaxis]))
     return PositionWeights(whole=tuple(shape), styles=tuple(styles))
+
+
+# A second style statistic (--style-loss w2): a picture can match a painting's Gram matrices
+# and still be the photo with a texture laid over. The 2-Wasserstein distance between
+# Gaussians with the two pictures' feature means and covariances asks the features to be
+# spread out like the painting's (as crowsonkb's style-transfer-pytorch does). Both come from
+# sums over positions, all held by the Gram matrix of the features with a 1 appended, so the
+# fast path, masks, blends and the package's tiles take it as they take a Gram matrix.
+def moments_matrix(x, weights=None):
+    """[[sum f f^T, sum f], [sum f^T, count]] of one image's features f, each position counted
+    by its weight: the Gram matrix of the features with a constant 1 appended."""
+    features = K.reshape(x, (-1, K.int_shape(x)[-1]))
+    return gram_matrix(K.concatenate([features, K.ones_like(features[:, :1])]), weights)
+
+
+def style_statistic(name):
+    """What a painting's style is summed into, for style_loss `name`: "gram" or "w2"."""
+    return gram_matrix if name == "gram" else moments_matrix
+
+
+def mean_and_covariance(moments):
+    """The features' mean and covariance from their moments matrix."""
+    count = moments[-1, -1]
+    mean = moments[:-1, -1] / count
+    return mean, moments[:-1, :-1] / count - mean[:, None] * mean[None, :]
+
+
+def wasserstein_style_loss(style_moments, combination, weights=None, rest=None):
+    """Squared 2-Wasserstein distance between Gaussians with the painting's and the result's
+    feature means and covariances, |m1 - m2|^2 + tr(C1 + C2 - 2 (C1^1/2 C2 C1^1/2)^1/2), over
+    the painting's own spread tr(C1): each layer counts alike, whatever its features' scale.
+    `rest`: moments of the rest of the picture the result is a part of (the package's tiles)."""
+    moments = moments_matrix(combination, weights)
+    style_mean, style_cov = mean_and_covariance(style_moments)
+    mean, cov = mean_and_covariance(moments if rest is None else moments + rest)
+    values, vectors = tf.linalg.eigh(tf.stop_gradient(style_cov))  # the painting's: constant
+    root = (vectors * K.sqrt(K.maximum(values, 0.0))) @ tf.transpose(vectors)
+    product = root @ cov @ root
+    # The trace of a square root is the sum of the square roots of the eigenvalues; only
+    # eigenvalues (not eigenvectors) are differentiated, which stays stable when they repeat.
+    eigenvalues = tf.linalg.eigvalsh((product + tf.transpose(product)) / 2)
+    spread = tf.linalg.trace(style_cov)
+    return (K.sum(K.square(mean - style_mean)) + spread + tf.linalg.trace(cov)
+            - 2 * K.sum(K.sqrt(K.maximum(eigenvalues, 1e-8)))) / spread

@@ -3,7 +3,8 @@
 The lesson's losses count each position by a weight (style_transfer.PositionWeights); a tile's
 graph weighs its positions by the tile's blend weights (tiles.py), and its style targets are
 the paintings' Gram matrices less the other tiles' parts (WholeStyle), so that painting each
-tile paints the whole picture's loss.
+tile paints the whole picture's loss; with --style-loss w2 the others' moments are added to
+the tile's instead.
 """
 from dataclasses import dataclass, replace
 
@@ -35,10 +36,16 @@ def tile_graph(tile_array, paintings, weights_path, loss_settings, whole):
     graph serves every tile. The masks' part is in the weights (WholeStyle.shares)."""
     settings = replace(loss_settings, style_masks=None)
     features = st.fast_features(tile_array, [], weights_path, settings)
-    features.style_grams = [
-        {name: K.variable(np.zeros((K.int_shape(features.combination[name])[-1],) * 2,
-                                   np.float32)) for name in settings.style_layers}
-        for _ in range(paintings)]
+    extra = settings.style_loss != "gram"  # a moments matrix has a row and column more
+
+    def variables():
+        return [{name: K.variable(np.zeros((K.int_shape(features.combination[name])[-1]
+                                            + extra,) * 2, np.float32))
+                 for name in settings.style_layers} for _ in range(paintings)]
+    features.style_grams = variables()
+    # The Gram loss is a difference, so the others' part can come off its target; the W2
+    # loss is not, and takes the whole picture's moments: the tile's plus the others'.
+    features.style_rest = variables() if extra else None
     ones = np.ones((1, *tile_array.shape[1:3], 1), np.float32)
     weights = st.PositionWeights(whole=tuple(whole), pixels=K.variable(ones),
                                  styles=tuple(K.variable(ones) for _ in range(paintings)))
@@ -112,7 +119,11 @@ class WholeStyle:
                 rest = sum(target[name] * self.fair[other][i] if other in self.unpainted
                            else grams[i][name] for other, grams in enumerate(self.grams)
                            if other != index)
-                K.set_value(variable, target[name] - rest)
+                if self.features.style_rest is None:
+                    K.set_value(variable, target[name] - rest)
+                else:
+                    K.set_value(variable, target[name])
+                    K.set_value(self.features.style_rest[i][name], rest)
 
     def painted(self, index, picture):
         """Tile `index` is finished and blended into `picture`: measure it and its neighbours

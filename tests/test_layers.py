@@ -123,7 +123,7 @@ def test_every_file_says_in_one_line_what_it_holds_and_none_is_too_long():
         assert all(len(line) <= 100 for line in text.splitlines()), f"{path.name}: a long line"
         lines = len(text.splitlines())
         if path == LESSON:
-            assert lines <= 550, f"the lesson is {lines} lines"
+            assert lines <= 600, f"the lesson is {lines} lines"
         elif path.parent == PACKAGE:
             assert lines <= 450, f"{path.name} is {lines} lines"
 
