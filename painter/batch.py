@@ -38,6 +38,7 @@ class BatchSettings:
     skip_unreadable: bool = False
     plan: bool = False          # --plan: say what the run would do, and paint nothing
     loss: dict                  # the lesson's LossSettings, as keywords (options.loss_keywords)
+    recipe: str = "tutorial"    # --recipe, whose values `loss` takes where no option was given
     paint: PaintSettings
     weights: str
     quick: bool
@@ -93,7 +94,8 @@ def parse_args(argv=None):
     return BatchSettings(photos=tuple(args.photos), styles=tuple(args.styles),
                          output=args.output or "output/batch", loss=loss, paint=paint,
                          weights=args.weights, quick=args.quick, cluster=where,
-                         skip_unreadable=args.skip_unreadable, plan=args.plan)
+                         skip_unreadable=args.skip_unreadable, plan=args.plan,
+                         recipe=args.recipe)
 
 
 def load_run(settings):

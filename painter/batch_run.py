@@ -10,6 +10,7 @@ import style_transfer as st
 from painter import cluster, files, memory, records
 from painter.inputs import read_start, warn_if_small
 from painter.machine import bfloat16_is_faster
+from painter.recipes import describe
 from painter.startup import UserError, could_not_write, ended_early
 from painter.weights import resolve_weights
 from painter.workers import Task, paint_task
@@ -240,6 +241,7 @@ def paint_batch(settings, stop):
         say(f"Nothing to paint: all {plural(total, 'picture')} are in {settings.output}"
             + skipped)
         return 0
+    say(describe(settings.recipe, settings.loss))
     say(f"Painting {len(tasks)} of {plural(total, 'picture')} into {settings.output}"
         + (f" ({done} already there)" if done else "") + skipped)
     stop.check()

@@ -9,9 +9,9 @@ import os
 from dataclasses import replace
 
 from painter.colors import COLOR_MODES
-from painter.numbers import (CONTENT_LAYER, CONTENT_WEIGHT, EVALS_PER_ITERATION, ITERATIONS,
-                             SIZE, SMALLEST_SIDE, STYLE_LAYERS, STYLE_WEIGHT, TV_WEIGHT,
-                             VGG16_LAYERS)
+from painter.recipes import (DEFAULT, RECIPES, STYLE_LOSSES, as_option, given_or_recipe,
+                             recipe_name)
+from painter.numbers import EVALS_PER_ITERATION, ITERATIONS, SIZE, SMALLEST_SIDE, VGG16_LAYERS
 from painter.settings import (QUICK_BASE, QUICK_FLAT, TILE_OVERLAP, PaintSettings,
                               iterations_per_stage, quick_recipe)
 from painter.startup import UserError
@@ -94,15 +94,28 @@ def path(text):
 def add_painting_options(parser):
     """The options that decide what a painting looks like, for stills and video alike."""
     paint = parser.add_argument_group("what the picture looks like")
+    paint.add_argument("--recipe", type=recipe_name, default=DEFAULT, metavar="NAME",
+                       help="a painter's preset of the options below, each of which, given, "
+                            "wins over it: "
+                            + "; ".join(f"{name}: {recipe.summary}"
+                                        for name, recipe in RECIPES.items())
+                            + " (default: %(default)s)")
     paint.add_argument("--style-weights", type=non_negative, nargs="+", metavar="W",
                        help="one share per style image, e.g. 3 1 for three parts of the first "
                             "to one of the second; equal shares if not given")
-    paint.add_argument("--content-weight", type=non_negative, default=CONTENT_WEIGHT,
-                       help="raise to keep more of the photo (default: %(default)s)")
-    paint.add_argument("--style-weight", type=non_negative, default=STYLE_WEIGHT,
-                       help="raise for more of the painting(s) (default: %(default)s)")
-    paint.add_argument("--tv-weight", type=non_negative, default=TV_WEIGHT,
-                       help="raise for a smoother, less noisy result (default: %(default)s)")
+    paint.add_argument("--content-weight", type=non_negative,
+                       help="raise to keep more of the photo " + recipes_say("content_weight"))
+    paint.add_argument("--style-weight", type=non_negative,
+                       help="raise for more of the painting(s) " + recipes_say("style_weight"))
+    paint.add_argument("--tv-weight", type=non_negative,
+                       help="raise for a smoother, less noisy result "
+                            + recipes_say("tv_weight"))
+    paint.add_argument("--style-loss", choices=STYLE_LOSSES,
+                       help="how a painting's style is compared: gram (the tutorial's Gram "
+                            "matrices: which features appear together) or w2 (a Wasserstein "
+                            "distance between the features' means and covariances: the "
+                            "features spread out like the painting's, which repaints more) "
+                            + recipes_say("style_loss"))
     paint.add_argument("--preserve-color", nargs="?", const="swap", default=None,
                        type=color_mode, metavar="MODE",
                        help="keep the photo's colours and take only the painting's brushwork. "
@@ -111,14 +124,20 @@ def add_painting_options(parser):
                             "then colour), match-pca, match-chol or match-sym (recolour the "
                             "paintings to the photo's (a clip's first frame's) colours first, "
                             "by one of three linear maps); Gatys et al. 2017")
-    paint.add_argument("--content-layer", type=layer_name, default=CONTENT_LAYER,
-                       metavar="NAME", help="VGG16 layer the photo is matched at; deeper "
-                                            "layers leave the painting more freedom "
-                                            "(default: %(default)s)")
-    paint.add_argument("--style-layers", type=layer_name, nargs="+", default=list(STYLE_LAYERS),
-                       metavar="NAME", help="VGG16 layers whose Gram matrices are matched "
-                                            f"(default: {' '.join(STYLE_LAYERS)})")
+    paint.add_argument("--content-layer", type=layer_name, metavar="NAME",
+                       help="VGG16 layer the photo is matched at; deeper layers leave the "
+                            "painting more freedom " + recipes_say("content_layer"))
+    paint.add_argument("--style-layers", type=layer_name, nargs="+", metavar="NAME",
+                       help="VGG16 layers whose statistics are matched "
+                            + recipes_say("style_layers"))
     return paint
+
+
+def recipes_say(field):
+    """'(default: the recipe's: tutorial 0.025, bold 0.25, painted 0.03)' for an option."""
+    return ("(default: the recipe's: "
+            + ", ".join(f"{name} {as_option(getattr(recipe, field))}"
+                        for name, recipe in RECIPES.items()) + ")").replace("%", "%%")
 
 
 def add_run_options(parser, size, seed, output):
@@ -231,11 +250,11 @@ def loss_keywords(args, fast):
     """The lesson's LossSettings for the command line's options, as keywords: the settings are
     made before TensorFlow (which the lesson loads) and LossSettings after it."""
     check_style_weights(args.style_weights, args.styles)
-    check_loss_weights({"--content-weight": args.content_weight,
-                        "--style-weight": args.style_weight, "--tv-weight": args.tv_weight})
-    return dict(content_weight=args.content_weight, style_weight=args.style_weight,
-                tv_weight=args.tv_weight, content_layer=args.content_layer,
-                style_layers=tuple(args.style_layers),
+    values = given_or_recipe(args, RECIPES[args.recipe])
+    check_loss_weights({"--content-weight": values["content_weight"],
+                        "--style-weight": values["style_weight"],
+                        "--tv-weight": values["tv_weight"]})
+    return dict(values, style_layers=tuple(values["style_layers"]),
                 style_blend=args.style_weights and tuple(args.style_weights), fast=fast)
 
 
@@ -247,7 +266,8 @@ def paint_settings(args):
         raise UserError("--style-scale: needs --fast (the tutorial's graph sends the "
                         "paintings through VGG16 in one batch with the result, so they "
                         "must be its size)")
-    init = args.init or ("content" if args.quick else "noise")
+    recipe = RECIPES[args.recipe]
+    init = args.init or recipe.init or ("content" if args.quick else "noise")
     tile, overlap = tile_settings(args.tile, args.tile_overlap)
     how = PaintSettings(init=init, seed=args.seed, restarts=args.restarts,
                         preserve_color=args.preserve_color, style_scale=args.style_scale,
@@ -260,14 +280,19 @@ def paint_settings(args):
             raise UserError(f"--quick chooses its own sizes and iterations: drop "
                             f"{' and '.join(given)}, or --quick")
         return quick_recipe(args.size or SIZE, how)
-    sizes = ladder(args.size, args.scales)
-    return replace(how, sizes=sizes, iterations=stage_iterations(args.iterations, sizes))
+    sizes = ladder(args.size, args.scales, recipe.coarse)
+    return replace(how, sizes=sizes,
+                   iterations=stage_iterations(args.iterations or [recipe.iterations], sizes))
 
 
-def ladder(size, scales):
-    """--size and --scales: the stages' sizes, growing; the last is the result's."""
+def ladder(size, scales, coarse=0):
+    """--size and --scales: the stages' sizes, growing; the last is the result's. Without
+    --scales, a recipe's `coarse` halvings below it first (none under SMALLEST_SIDE)."""
     if scales is None:
-        return (size or SIZE,)
+        sizes = [size or SIZE]
+        while len(sizes) <= coarse and sizes[0] // 2 >= SMALLEST_SIDE:
+            sizes.insert(0, sizes[0] // 2)
+        return tuple(sizes)
     if size is not None and size != scales[-1]:
         raise UserError(f"--size {size} and --scales {' '.join(map(str, scales))}: "
                         "give one or the other (the last of --scales is the result's "

@@ -20,6 +20,7 @@ class StillSettings:
     styles: tuple
     output: str
     loss: dict                  # the lesson's LossSettings, as keywords (options.loss_keywords)
+    recipe: str = "tutorial"    # --recipe, whose values `loss` takes where no option was given
     paint: PaintSettings
     style_masks: tuple = None   # the masks' paths, one per painting
     weights: str = "imagenet"
@@ -85,7 +86,7 @@ def parse_args(argv=None):
         content=args.content, styles=tuple(args.styles), loss=loss, paint=paint,
         output=args.output or options.default_output(args.content, args.styles, ".png"),
         style_masks=args.style_masks and tuple(args.style_masks), weights=args.weights,
-        quick=args.quick, no_extras=args.no_extras, plan=args.plan)
+        quick=args.quick, no_extras=args.no_extras, plan=args.plan, recipe=args.recipe)
 
 
 def load_run(settings):

@@ -12,6 +12,7 @@ from painter.machine import bfloat16_is_faster
 from painter.paint import Painter
 from painter.painting import Watcher
 from painter.pictures import comparison_sheet, gif_frame, loss_plot
+from painter.recipes import describe
 from painter.settings import QUICK_FLAT, QUICK_ITERATIONS, TILE_OVERLAP
 from painter.startup import could_not_write, ended_early, quiet_native_stderr
 from painter.weights import resolve_weights
@@ -219,6 +220,7 @@ def paint_still(settings, stop):
 
     watcher = StillRun(settings, stop)
     content, styles = color_inputs(photo, paintings, settings.paint.preserve_color)
+    say(describe(settings.recipe, settings.loss))
     say(f"VGG16 weights: {weights_path}")
     shapes = [st.result_shape(content, size) for size in settings.paint.sizes]
     say(describe_run(settings, loss, shapes))

@@ -19,10 +19,11 @@ from painter import files
 from painter.easel import Easel
 from painter.colors import COLOR_MODES
 from painter.numbers import (CONTENT_LAYER, CONTENT_WEIGHT, EVALS_PER_ITERATION, ITERATIONS,
-                             SIZE, STYLE_WEIGHT, TV_WEIGHT)
+                             SIZE, STYLE_LAYERS, STYLE_WEIGHT, TV_WEIGHT)
 from painter.options import check_loss_weights
 from painter.paint import Painter
 from painter.painting import Iteration, Painting, Watcher
+from painter.recipes import FLAGS as RECIPE_KNOBS, RECIPES
 from painter.settings import PaintSettings, iterations_per_stage
 from painter.startup import UserError
 from painter.words import duration, plural
@@ -32,7 +33,6 @@ STUDIO_DIR = ROOT / "output" / "studio"   # every picture the studio writes goes
 SEED = 0                           # the same noise every run, so that runs compare fairly
 COLORS = {"the painting's": None, **{mode: mode for mode in COLOR_MODES}}
 STARTS = {"noise": "noise", "the photo": "content"}
-BOLD = {"content_layer": "block4_conv2", "content_weight": 0.25}  # docs/knobs.md: a bold recipe
 
 # How long a run takes here, before the studio has measured one itself: the fast graph's
 # seconds per evaluation per pixel (BENCHMARKS.md: 0.363 s at 256x256, 1.263 s at 512x512,
@@ -60,13 +60,25 @@ class Knobs:
     style_weight: float = STYLE_WEIGHT
     tv_weight: float = TV_WEIGHT
     content_layer: str = CONTENT_LAYER
+    style_loss: str = "gram"
+    style_layers: tuple = STYLE_LAYERS
     size: int = SIZE
     iterations: int = ITERATIONS
     start: str = "noise"
     color: str = "the painting's"
     coarse_to_fine: bool = False
 
+    @classmethod
+    def of_recipe(cls, name, **knobs):
+        """The knobs of a recipe (recipes.py): its loss, its start and coarse to fine."""
+        recipe = RECIPES[name]
+        return cls(**{field: getattr(recipe, field) for field in RECIPE_KNOBS},
+                   start={value: key for key, value in STARTS.items()}[recipe.init or "noise"],
+                   coarse_to_fine=recipe.coarse > 0, iterations=recipe.iterations, **knobs)
+
     def check(self):
+        if not self.style_layers:
+            raise UserError("Choose at least one style layer.")
         check_loss_weights({"the content weight": self.content_weight,
                             "the style weight": self.style_weight,
                             "the smoothness weight": self.tv_weight})
@@ -77,6 +89,7 @@ class Knobs:
         loss = st.LossSettings(content_weight=self.content_weight,
                                style_weight=self.style_weight, tv_weight=self.tv_weight,
                                content_layer=self.content_layer, style_blend=tuple(shares),
+                               style_loss=self.style_loss, style_layers=tuple(self.style_layers),
                                fast=True)
         how = PaintSettings(sizes=sizes, iterations=iterations_per_stage(int(self.iterations),
                                                                          len(sizes)),

@@ -11,7 +11,8 @@ from painter import files, memory
 from painter.colors import color_inputs
 from painter.numbers import SMALLEST_SIDE, VGG16_LAYERS
 from painter.startup import UserError
-from painter.studio_jobs import BOLD, COLORS, STARTS, Job, Knobs, check_shares
+from painter.recipes import RECIPES, STYLE_LOSSES
+from painter.studio_jobs import COLORS, STARTS, Job, Knobs, check_shares
 from painter.words import duration, plural
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -323,6 +324,13 @@ def build_page(studio):
                 content_layer = gr.Dropdown(CONV_LAYERS, value=defaults.content_layer,
                                             label="Content layer", elem_id="content-layer",
                                             info="deeper: only the photo's shapes")
+                style_loss = gr.Radio(list(STYLE_LOSSES), value=defaults.style_loss,
+                                      label="Style statistic", elem_id="style-loss",
+                                      info="gram: the tutorial's; w2: the features spread "
+                                           "like the painting's, repainted more")
+                style_layers = gr.Dropdown(CONV_LAYERS, value=list(defaults.style_layers),
+                                           multiselect=True, label="Style layers",
+                                           elem_id="style-layers")
                 size = gr.Slider(SMALLEST_SIDE, 2048, value=defaults.size, step=16, label="Size",
                                  info="longer side, pixels", elem_id="size")
                 estimate = gr.Markdown(elem_id="estimate")
@@ -336,9 +344,10 @@ def build_page(studio):
                                      info="keep the painting's, or the photo's (docs/colour.md)")
                 coarse = gr.Checkbox(defaults.coarse_to_fine, label="Coarse to fine",
                                      info="paint small first, then larger", elem_id="coarse")
+                gr.Markdown("Recipes, to start from (docs/knobs.md):")
                 with gr.Row():
-                    tutorial = gr.Button("The tutorial's values", size="sm", elem_id="tutorial")
-                    bold = gr.Button("Bold recipe", size="sm", elem_id="bold")
+                    recipes = {name: gr.Button(name.capitalize(), size="sm", elem_id=name)
+                               for name in RECIPES}
             with gr.Column(scale=2, min_width=320):
                 with gr.Row():
                     paint_button = gr.Button("Paint", variant="primary", elem_id="paint")
@@ -377,12 +386,16 @@ def build_page(studio):
             control.change(studio.estimate, estimate_inputs, estimate)
         photo.change(studio.estimate, estimate_inputs, estimate)
         page.load(studio.estimate, estimate_inputs, estimate)
-        knob_controls = [content_weight, style_weight, tv_weight, content_layer, size,
-                         iterations, start, color, coarse]
-        tutorial.click(lambda: [getattr(defaults, f) for f in Knobs.__dataclass_fields__],
-                       None, knob_controls)
-        bold.click(lambda: [BOLD["content_weight"], BOLD["content_layer"]], None,
-                   [content_weight, content_layer])
+        knob_controls = [content_weight, style_weight, tv_weight, content_layer, style_loss,
+                         style_layers, size, iterations, start, color, coarse]
+        recipe_knobs = [name for name in Knobs.__dataclass_fields__
+                        if name not in ("size", "color")]  # the picture's size and colours stay
+        for name, button in recipes.items():
+            button.click(lambda name=name: [getattr(Knobs.of_recipe(name), knob)
+                                            for knob in recipe_knobs], None,
+                         [control for control, knob in zip(knob_controls,
+                                                           Knobs.__dataclass_fields__)
+                          if knob in recipe_knobs])
 
         # Paint and Stop
         outputs = {"message": message, "progress": progress, "picture": picture,

@@ -31,6 +31,7 @@ class VideoSettings:
     styles: tuple
     output: str
     loss: dict                     # the lesson's LossSettings, as keywords
+    recipe: str = "tutorial"       # --recipe, whose loss values `loss` takes where not given
     preserve_color: str = None
     frames: FrameSettings
     size: int = VIDEO_SIZE
@@ -130,7 +131,8 @@ def parse_args(argv=None):
                            iterations=args.iterations, later_iterations=args.later_iterations,
                            temporal_weight=args.temporal_weight)
     return VideoSettings(content=args.content, styles=tuple(args.styles), output=output,
-                         loss=loss, preserve_color=args.preserve_color, frames=frames,
+                         loss=loss, recipe=args.recipe, preserve_color=args.preserve_color,
+                         frames=frames,
                          size=args.size, max_frames=args.frames, fps=args.fps,
                          weights=args.weights, fresh=args.fresh, cluster=where, chunk=chunk,
                          overlap=overlap, plan=args.plan)

@@ -12,6 +12,7 @@ from painter.clips import read_clip, write_video
 from painter.colors import color_inputs
 from painter.frame_rates import VIDEO_TYPES, check_frame_rate
 from painter.pictures import comparison_sheet
+from painter.recipes import describe
 from painter.startup import could_not_write, ended_early
 from painter.temporal import VideoPainter, paint_frames
 from painter.weights import resolve_weights
@@ -95,6 +96,7 @@ def paint_video(settings, stop):
                     labels=loss_labels(settings.styles, "temporal"),
                     loss_settings=st.LossSettings(**settings.loss), weights_path=weights_path)
 
+    say(describe(settings.recipe, settings.loss))
     say(f"VGG16 weights: {weights_path}")
     say(describe_run(settings, clip, fps, min(done, count)))
     st.use_graph_mode()

@@ -20,8 +20,11 @@ def test_help_lists_every_option_with_its_default():
     for option in ["--output", "--size", "--iterations", "--content-weight", "--style-weight",
                    "--tv-weight", "--weights", "--seed"]:
         assert option in result.stdout
-    for default in ["512", "0.025", "5.0", "imagenet"]:
+    for default in ["512", "imagenet", "tutorial"]:
         assert f"default: {default}" in result.stdout
+    text = " ".join(result.stdout.split())  # the recipes' values, as argparse wraps them
+    for default in ["tutorial 0.025,", "tutorial 5,", "tutorial 1,", "tutorial block2_conv2,"]:
+        assert default in text
 
 
 def test_missing_content_file(tmp_path):

@@ -516,3 +516,16 @@ def test_a_video_that_finished_ends_0_whatever_comes_after(tmp_path, stop):
                "--output", str(tmp_path / "v.mp4")]
     status, err = finished_then_signalled(command, stop, 0.0)
     assert status == 0 and "Interrupted" not in err and "Traceback" not in err, err
+
+
+@pytest.mark.slow
+def test_a_clip_paints_with_the_painted_recipes_w2_loss(tmp_path, clip, capsys):
+    output = tmp_path / "painted.mp4"
+    assert video.main([str(clip), STYLE, *QUICK, "--recipe", "painted", "--output",
+                       str(output)]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith("recipe painted (--style-loss w2")
+    record = json.loads((tmp_path / "painted_frames" / "run.json").read_text())
+    assert all(f["parts"]["temporal"] > 0 for f in record["frames"][1:])
+    _, frames = decoded_frames(output)
+    assert len(frames) == 3 and all(frame.std() > 5 for frame in frames)
