@@ -9,8 +9,7 @@ import os
 from dataclasses import replace
 
 from painter.colors import COLOR_MODES
-from painter.recipes import (DEFAULT, RECIPES, STYLE_LOSSES, as_option, given_or_recipe,
-                             recipe_name)
+from painter.recipes import DEFAULT, RECIPES, STYLE_LOSSES, as_option, given_or_recipe
 from painter.numbers import EVALS_PER_ITERATION, ITERATIONS, SIZE, SMALLEST_SIDE, VGG16_LAYERS
 from painter.settings import (QUICK_BASE, QUICK_FLAT, TILE_OVERLAP, PaintSettings,
                               iterations_per_stage, quick_recipe)
@@ -73,6 +72,14 @@ def color_mode(text):
         raise argparse.ArgumentTypeError(
             f"unknown mode {text!r} (modes: {', '.join(COLOR_MODES)}); for the default, put "
             "--preserve-color after the file names or write --preserve-color=swap")
+    return text
+
+
+def recipe_name(text):
+    """An argparse type: a recipe's name (recipes.py), or a one-line error listing them."""
+    if text not in RECIPES:
+        raise argparse.ArgumentTypeError(f"unknown recipe {text!r}; the recipes: "
+                                         + ", ".join(RECIPES))
     return text
 
 

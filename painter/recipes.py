@@ -57,15 +57,6 @@ FLAGS = {"style_loss": "--style-loss", "content_layer": "--content-layer",
          "style_weight": "--style-weight", "tv_weight": "--tv-weight"}
 
 
-def recipe_name(text):
-    """An argparse type: a recipe's name, or a one-line error listing them."""
-    import argparse
-    if text not in RECIPES:
-        raise argparse.ArgumentTypeError(f"unknown recipe {text!r}; the recipes: "
-                                         + ", ".join(RECIPES))
-    return text
-
-
 def given_or_recipe(args, recipe):
     """{option: value} of the loss's options: each as given on the command line, or (None:
     not given) the recipe's."""
