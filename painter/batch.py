@@ -87,7 +87,7 @@ def parse_args(argv=None):
                                     "writes a folder of pictures; give a folder, such as "
                                     f"{Path(args.output).with_suffix('')}/")
         paint = options.paint_settings(args)
-        loss = options.loss_keywords(args, fast=args.fast or args.quick)
+        loss = options.loss_keywords(args)
         where = cluster.cluster_settings(args)
     except startup.UserError as error:
         parser_.error(str(error))

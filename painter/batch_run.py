@@ -11,6 +11,7 @@ from painter import cluster, files, memory, records
 from painter.inputs import read_start, warn_if_small
 from painter.machine import bfloat16_is_faster
 from painter.recipes import describe
+from painter.settings import own_proportions
 from painter.startup import UserError, could_not_write, ended_early
 from painter.weights import resolve_weights
 from painter.workers import Task, paint_task
@@ -208,11 +209,12 @@ def plan(settings):
     init = read_start(settings.paint.init)
     how = replace(settings.paint, init=init)
     batch = 1 if settings.loss["fast"] else 3
+    proportions = own_proportions(list(style_images.values()), how.style_shape)
     for image in photo_images.values():
         memory.check_size(image, how.sizes, batch=batch, style_scale=how.style_scale,
-                          tile=how.tile)
+                          tile=how.tile, proportions=proportions)
     where = cluster.fit_workers(settings.cluster, memory.TENSORFLOW_BYTES + max(
-        memory.most_needed(image, how.sizes, batch, how.style_scale, how.tile)
+        memory.most_needed(image, how.sizes, batch, how.style_scale, how.tile, proportions)
         for image in photo_images.values()))
     inputs = [*photos.values(), *styles.values()] + ([] if isinstance(init, str)
                                                      else [settings.paint.init])
@@ -241,7 +243,8 @@ def paint_batch(settings, stop):
         say(f"Nothing to paint: all {plural(total, 'picture')} are in {settings.output}"
             + skipped)
         return 0
-    say(describe(settings.recipe, settings.loss))
+    say(describe(settings.recipe,
+                 dict(settings.loss, style_shape=settings.paint.style_shape)))
     say(f"Painting {len(tasks)} of {plural(total, 'picture')} into {settings.output}"
         + (f" ({done} already there)" if done else "") + skipped)
     stop.check()

@@ -5,7 +5,7 @@ import numpy as np
 
 import style_transfer as st
 from painter.numbers import SMALLEST_SIDE
-from painter.settings import SMALLEST_TILE, style_shape
+from painter.settings import SMALLEST_TILE, painting_shape
 from painter.machine import available_memory
 from painter.startup import UserError
 from painter.weights import vgg16_channels
@@ -32,23 +32,27 @@ CANVAS_BYTES_PER_PIXEL = 200  # a tiled stage's whole picture, as it is held whi
 # start, and the picture put together and converted for each save
 
 
-def memory_needed(content, size, batch, style_scale=1.0, tile=None):
+def memory_needed(content, size, batch, style_scale=1.0, tile=None, proportions=None):
     """The memory a stage `size` px long needs, in bytes: its evaluations' (or the paintings'
     one pass through VGG16, half as much per pixel), or in tiles of `tile` px, one tile's and
     the whole picture's own arrays. `batch` is a whole stage's (the tutorial's graph sends
-    the photo and paintings with the result); a tile's graph has the result alone."""
+    the photo and paintings with the result); a tile's graph has the result alone.
+    `proportions`: the paintings' own (settings.own_proportions), None: the picture's."""
     shape = st.result_shape(content, size)
-    paintings = style_shape(shape, style_scale)
+    paintings = [painting_shape(shape, style_scale, own) for own in proportions or [None]]
     if tile is None or max(shape) <= tile:
-        return max(activation_bytes(shape, batch), activation_bytes(paintings, 1) // 2)
+        return max(activation_bytes(shape, batch),
+                   *(activation_bytes(painting, 1) // 2 for painting in paintings))
     canvas = np.prod(shape) * CANVAS_BYTES_PER_PIXEL
-    shape, paintings = ([min(side, tile) for side in s] for s in (shape, paintings))
-    return max(activation_bytes(shape, 1), activation_bytes(paintings, 1) // 2) + canvas
+    shape, *paintings = ([min(side, tile) for side in s] for s in [shape, *paintings])
+    return max(activation_bytes(shape, 1),
+               *(activation_bytes(painting, 1) // 2 for painting in paintings)) + canvas
 
 
-def most_needed(content, sizes, batch, style_scale=1.0, tile=None):
+def most_needed(content, sizes, batch, style_scale=1.0, tile=None, proportions=None):
     """memory_needed of the hungriest stage: with tiles, it may be one painted whole."""
-    return max(memory_needed(content, size, batch, style_scale, tile) for size in sizes)
+    return max(memory_needed(content, size, batch, style_scale, tile, proportions)
+               for size in sizes)
 
 
 TENSORFLOW_BYTES = 1.5e9  # a process's TensorFlow itself and VGG16's weights
@@ -59,21 +63,22 @@ def memory_free():
     return available_memory() - TENSORFLOW_BYTES
 
 
-def tile_to_fit(content, sizes, batch, style_scale=1.0):
+def tile_to_fit(content, sizes, batch, style_scale=1.0, proportions=None):
     """With no --tile: None where every stage fits in memory whole, else the largest tile
     (at least SMALLEST_TILE px) that lets every stage fit, so that a stage too large for
     memory is painted in tiles instead of refused. None too where no tile fits: check_size
     then names the largest size that does."""
     free = memory_free()
-    if most_needed(content, sizes, batch, style_scale) <= free:
+    if most_needed(content, sizes, batch, style_scale, proportions=proportions) <= free:
         return None
     tile = max(sizes)
-    while tile >= SMALLEST_TILE and most_needed(content, sizes, batch, style_scale, tile) > free:
+    while (tile >= SMALLEST_TILE
+           and most_needed(content, sizes, batch, style_scale, tile, proportions) > free):
         tile = int(tile * 0.95)
     return tile if tile >= SMALLEST_TILE else None
 
 
-def check_size(content, sizes, batch, style_scale=1.0, tile=None):
+def check_size(content, sizes, batch, style_scale=1.0, tile=None, proportions=None):
     """Refuse sizes that VGG16 cannot use or memory cannot hold, naming one that works.
 
     `sizes` are the stages' longer sides (one for a plain run): the smallest must give VGG16
@@ -85,10 +90,10 @@ def check_size(content, sizes, batch, style_scale=1.0, tile=None):
     free = memory_free()
 
     def needed(size, tile=tile):
-        return memory_needed(content, size, batch, style_scale, tile)
+        return memory_needed(content, size, batch, style_scale, tile, proportions)
 
     def most(tile=tile):
-        return most_needed(content, sizes, batch, style_scale, tile)
+        return most_needed(content, sizes, batch, style_scale, tile, proportions)
 
     shape = st.result_shape(content, sizes[0])
     if min(shape) < SMALLEST_SIDE:
@@ -104,9 +109,10 @@ def check_size(content, sizes, batch, style_scale=1.0, tile=None):
                         f"{plural(min(shape), 'pixel')}; VGG16 needs at least {SMALLEST_SIDE}, "
                         f"which {'--size' if len(sizes) == 1 else 'a first size of'} {least} "
                         "gives")
-    if min(style_shape(shape, style_scale)) < SMALLEST_SIDE:
+    thinnest = min(min(painting_shape(shape, style_scale, own)) for own in proportions or [None])
+    if thinnest < SMALLEST_SIDE:
         raise UserError(f"--style-scale {style_scale:g}: the paintings would be "
-                        f"{plural(min(style_shape(shape, style_scale)), 'pixel')} across at "
+                        f"{plural(thinnest, 'pixel')} across at "
                         f"{sizes[0]} px; VGG16 needs at least {SMALLEST_SIDE}: raise "
                         "--style-scale or the (first) size")
     if most() <= free:

@@ -11,8 +11,8 @@ from dataclasses import replace
 from painter.colors import COLOR_MODES
 from painter.recipes import DEFAULT, RECIPES, STYLE_LOSSES, as_option, given_or_recipe
 from painter.numbers import EVALS_PER_ITERATION, ITERATIONS, SIZE, SMALLEST_SIDE, VGG16_LAYERS
-from painter.settings import (QUICK_BASE, QUICK_FLAT, TILE_OVERLAP, PaintSettings,
-                              iterations_per_stage, quick_recipe)
+from painter.settings import (QUICK_BASE, QUICK_FLAT, STYLE_SHAPES, TILE_OVERLAP,
+                              PaintSettings, iterations_per_stage, quick_recipe)
 from painter.startup import UserError
 from painter.words import and_list, plural
 
@@ -123,6 +123,11 @@ def add_painting_options(parser):
                             "distance between the features' means and covariances: the "
                             "features spread out like the painting's, which repaints more) "
                             + recipes_say("style_loss"))
+    paint.add_argument("--style-shape", choices=STYLE_SHAPES,
+                       help="the paintings' proportions: picture (stretched to the result's, "
+                            "the tutorial's) or own (kept, the longer side the result's, as "
+                            "neural-style does: a portrait's strokes are not squashed across "
+                            "a landscape); own needs --fast " + recipes_say("style_shape"))
     paint.add_argument("--preserve-color", nargs="?", const="swap", default=None,
                        type=color_mode, metavar="MODE",
                        help="keep the photo's colours and take only the painting's brushwork. "
@@ -160,7 +165,8 @@ def add_run_options(parser, size, seed, output):
     run.add_argument("--fast", action="store_true",
                      help="compute the photo's features and the paintings' Gram matrices "
                           "once and send only the result through VGG16 (same loss, about "
-                          "2.4x faster) instead of the tutorial's batch of all images")
+                          "2.4x faster) instead of the tutorial's batch of all images "
+                          "(--recipe painted takes it)")
     run.add_argument("--weights", default="imagenet", type=path,
                      help="'imagenet' (downloaded once, or the copy `make weights` built) or "
                           "the path of a Keras VGG16 notop weights file (default: %(default)s)")
@@ -253,11 +259,30 @@ def check_style_weights(style_weights, styles):
         raise UserError("--style-weights: at least one weight must be above 0")
 
 
-def loss_keywords(args, fast):
+def fast_graph(args):
+    """Whether the run takes the fast graph (the same loss, sooner): --fast, --quick, or a
+    recipe that asks for it."""
+    return bool(args.fast or getattr(args, "quick", False) or RECIPES[args.recipe].fast)
+
+
+def style_shape(args):
+    """--style-shape, or its recipe's: checked against the graph, which must be the fast one
+    for paintings in their own shape (the tutorial's batch holds one shape)."""
+    shape = given_or_recipe(args, RECIPES[args.recipe])["style_shape"]
+    if shape != "picture" and not fast_graph(args):
+        raise UserError(f"--style-shape {shape}: needs --fast (the tutorial's graph sends the "
+                        "paintings through VGG16 in one batch with the result, so they must "
+                        "be its shape)")
+    return shape
+
+
+def loss_keywords(args):
     """The lesson's LossSettings for the command line's options, as keywords: the settings are
     made before TensorFlow (which the lesson loads) and LossSettings after it."""
     check_style_weights(args.style_weights, args.styles)
     values = given_or_recipe(args, RECIPES[args.recipe])
+    del values["style_shape"]  # the paintings' shape: PaintSettings'
+    fast = fast_graph(args)
     check_loss_weights({"--content-weight": values["content_weight"],
                         "--style-weight": values["style_weight"],
                         "--tv-weight": values["tv_weight"]})
@@ -269,7 +294,7 @@ def paint_settings(args):
     """The PaintSettings of the stills' options (batches' too: add_start_options,
     add_ladder_options): the stages and their
     iterations, the start, tiles and --quick's recipe, each checked against the others."""
-    if args.style_scale != 1 and not (args.fast or args.quick):
+    if args.style_scale != 1 and not fast_graph(args):
         raise UserError("--style-scale: needs --fast (the tutorial's graph sends the "
                         "paintings through VGG16 in one batch with the result, so they "
                         "must be its size)")
@@ -278,7 +303,7 @@ def paint_settings(args):
     tile, overlap = tile_settings(args.tile, args.tile_overlap)
     how = PaintSettings(init=init, seed=args.seed, restarts=args.restarts,
                         preserve_color=args.preserve_color, style_scale=args.style_scale,
-                        tile=tile, tile_overlap=overlap)
+                        style_shape=style_shape(args), tile=tile, tile_overlap=overlap)
     if args.quick:
         given = [flag for flag, value in [("--scales", args.scales), ("--iterations",
                                           args.iterations), ("--restarts", args.restarts)]

@@ -11,7 +11,7 @@ import numpy as np
 import style_transfer as st
 from painter.colors import color_inputs, color_result
 from painter.easel import digest
-from painter.settings import style_shape
+from painter.settings import painting_shapes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,10 +218,12 @@ class WholeStage:
         painter, run = self.run.painter, self.run
         loss = painter.loss_settings
         content = st.preprocess(run.content, self.shape)
-        scale = painter.paint_settings.style_scale
-        styles = [st.preprocess(style, style_shape(self.shape, scale)) for style in run.styles]
+        how = painter.paint_settings
+        shapes = painting_shapes(self.shape, run.styles, style_scale=how.style_scale,
+                                 style_shape=how.style_shape)
+        styles = [st.preprocess(style, shape) for style, shape in zip(run.styles, shapes)]
         key = ("whole", str(painter.weights_path), self.shape, replace(loss, style_masks=None),
-               digest(loss.style_masks or ()), scale, digest(run.styles))
+               digest(loss.style_masks or ()), tuple(shapes), digest(run.styles))
         graph, kept = painter.easel.get(key, lambda: painter.build_graph(content, styles))
         if kept:  # built for another photo of the same size
             graph.set_content(content)

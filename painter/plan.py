@@ -15,6 +15,7 @@ from painter import files, memory, tiles
 from painter.machine import bfloat16_is_faster
 from painter.startup import quiet_native_stderr
 from painter.numbers import EVALS_PER_ITERATION
+from painter.settings import own_proportions
 from painter.weights import vgg16_channels
 from painter.words import and_list, duration, memory_size, plural, say
 
@@ -81,7 +82,7 @@ class Estimate:
                 f"{OVER_FLOOR['tutorial']}x on the tutorial's, BENCHMARKS.md")
 
 
-def stage_lines(content, how, loss, estimate, batch):
+def stage_lines(content, how, loss, estimate, batch, paintings):
     """(one line a stage, the most memory one needs, the seconds they all take)."""
     lines, most, seconds = [], 0, 0.0
     for number, (size, iterations) in enumerate(zip(how.sizes, how.iterations), 1):
@@ -99,7 +100,8 @@ def stage_lines(content, how, loss, estimate, batch):
             way = (f"whole, {plural(iterations, 'iteration')} of {EVALS_PER_ITERATION} "
                    f"evaluations{' at most' if how.flat else ''}")
         needed = memory.memory_needed(content, size, batch, how.style_scale,
-                                      how.tile if tiled else None)
+                                      how.tile if tiled else None,
+                                      own_proportions(paintings, how.style_shape))
         most, seconds = max(most, needed), seconds + stage_seconds
         lines.append(f"  Stage {number}: {shape[1]}x{shape[0]} px {way}: about "
                      f"{memory_size(needed)} of memory, about {duration(stage_seconds)}")
@@ -113,7 +115,7 @@ def plan_still(settings, stop):
     how, loss = settings.paint, settings.loss
     batch = 1 if loss["fast"] else 2 + len(paintings)
     estimate = Estimate(loss, bfloat16=settings.quick and bfloat16_is_faster())
-    lines, most, seconds = stage_lines(photo, how, loss, estimate, batch)
+    lines, most, seconds = stage_lines(photo, how, loss, estimate, batch, paintings)
     say(f"Plan for {settings.content} in the style of {and_list(settings.styles)} "
         f"({plural(len(how.sizes), 'stage')}; nothing is painted: the same command without "
         "--plan paints it):")
@@ -134,7 +136,8 @@ def plan_batch(settings, stop):
     seconds, first = 0.0, []
     for task in planned.tasks:
         lines, _, task_seconds = stage_lines(planned.photos[task.photo], how, loss, estimate,
-                                             1 if loss["fast"] else 3)
+                                             1 if loss["fast"] else 3,
+                                             [planned.styles[task.style]])
         seconds, first = seconds + task_seconds, first or lines
     where = planned.where
     workers = where.workers or 1

@@ -17,14 +17,17 @@ FIRST_CONVS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "
 class Recipe:
     """A recipe's values, by the options' names. `init` None: the program's own start (noise,
     or the photo with --quick); `coarse` how many halvings below the result's size the run
-    starts at (0: one size), each stage `iterations` long, the first's halving at each next."""
+    starts at (0: one size), each stage `iterations` long, the first's halving at each next;
+    `style_shape` the paintings' proportions (settings.STYLE_SHAPES)."""
     summary: str
+    fast: bool = False    # the fast graph (the same loss): needed for style_shape "own"
     content_weight: float = CONTENT_WEIGHT
     style_weight: float = STYLE_WEIGHT
     tv_weight: float = TV_WEIGHT
     content_layer: str = CONTENT_LAYER
     style_layers: tuple = STYLE_LAYERS
     style_loss: str = "gram"
+    style_shape: str = "picture"
     init: str = None
     coarse: int = 0
     iterations: int = ITERATIONS
@@ -46,7 +49,7 @@ RECIPES = {
                               "from the photo, at half size first",
                       style_loss="w2", style_layers=FIRST_CONVS, content_layer="block4_conv2",
                       content_weight=0.03, style_weight=1e10, tv_weight=0.1, init="content",
-                      coarse=1, iterations=10),
+                      coarse=1, iterations=10, style_shape="own", fast=True),
 }
 DEFAULT = "tutorial"
 
@@ -54,7 +57,8 @@ DEFAULT = "tutorial"
 # says them.
 FLAGS = {"style_loss": "--style-loss", "content_layer": "--content-layer",
          "content_weight": "--content-weight", "style_layers": "--style-layers",
-         "style_weight": "--style-weight", "tv_weight": "--tv-weight"}
+         "style_weight": "--style-weight", "tv_weight": "--tv-weight",
+         "style_shape": "--style-shape"}
 
 
 def given_or_recipe(args, recipe):

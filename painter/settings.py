@@ -20,7 +20,8 @@ class PaintSettings:
     the stages of coarse to fine (one for a plain run), each `iterations` long; `init` the
     start ("noise", "content", "style" or an RGB picture: painting.starting_image);
     `preserve_color` a colors.COLOR_MODES mode or None; `style_scale` the paintings' size as a
-    multiple of the result's (with the fast path)."""
+    multiple of the result's and `style_shape` their proportions (STYLE_SHAPES; other than
+    the tutorial's needs the fast path)."""
     sizes: tuple = (SIZE,)
     iterations: tuple = (ITERATIONS,)
     init: object = "noise"
@@ -28,6 +29,7 @@ class PaintSettings:
     restarts: bool = False        # the tutorial's loop: a fresh L-BFGS run every iteration
     preserve_color: str = None
     style_scale: float = 1.0
+    style_shape: str = "picture"
     flat: float = None            # end a stage early once an iteration lowers the loss by
                                   # less than this fraction (None: all its iterations)
     keep_detail: bool = False     # each stage after the first starts from the last one's
@@ -43,9 +45,33 @@ def iterations_per_stage(iterations, stages):
     return tuple(max(1, math.ceil(iterations / 2 ** stage)) for stage in range(stages))
 
 
-def style_shape(shape, style_scale):
-    """The paintings' size for a picture of `shape`: --style-scale times it."""
-    return tuple(max(1, round(side * style_scale)) for side in shape)
+# --style-shape: a painting stretched to the picture's proportions (the tutorial's), or in its
+# own, its longer side the picture's longer side (as neural-style sizes it). A portrait like The
+# Scream stretched across a landscape photo has its strokes squashed to 0.6 of their height,
+# and the picture is painted in strokes the painting does not have.
+STYLE_SHAPES = ("picture", "own")
+
+
+def painting_shape(shape, style_scale, proportions=None):
+    """A painting's size for a picture of `shape`: --style-scale times it, in the picture's
+    proportions, or in `proportions` (the painting's own (height, width): --style-shape own)
+    with its longer side --style-scale times the picture's."""
+    if proportions is None:
+        return tuple(max(1, round(side * style_scale)) for side in shape)
+    longer = max(shape) * style_scale / max(proportions)
+    return tuple(max(1, round(side * longer)) for side in proportions)
+
+
+def own_proportions(paintings, style_shape):
+    """The paintings' own (height, width) where `style_shape` keeps them ("own"), else None:
+    stretched to the picture's."""
+    return [painting.shape[:2] for painting in paintings] if style_shape == "own" else None
+
+
+def painting_shapes(shape, paintings, *, style_scale=1.0, style_shape="picture"):
+    """Each painting's shape for a picture of `shape` (painting_shape)."""
+    return [painting_shape(shape, style_scale, proportions) for proportions
+            in own_proportions(paintings, style_shape) or [None] * len(paintings)]
 
 
 # --quick: the recipe that reaches the tutorial's picture soonest, found by measuring the
@@ -94,10 +120,12 @@ LATER_ITERATIONS = 2
 class FrameSettings:
     """How the frames are painted, from one to the next: `start` (noise, previous or warped)
     for the frames after the first, `init` (noise or content) and `seed` for a frame painted
-    from scratch, each frame's iterations, and the temporal loss's weight."""
+    from scratch, each frame's iterations, the temporal loss's weight, and the paintings'
+    proportions (STYLE_SHAPES)."""
     start: str = "warped"
     init: str = "noise"
     seed: int = 0
     iterations: int = ITERATIONS
     later_iterations: int = LATER_ITERATIONS
     temporal_weight: float = TEMPORAL_WEIGHT
+    style_shape: str = "picture"

@@ -79,7 +79,7 @@ def parse_args(argv=None):
                 f"--style-masks: got {plural(len(args.style_masks), 'mask')} for "
                 f"{plural(len(args.styles), 'style image')}; give one per style image")
         paint = options.paint_settings(args)
-        loss = options.loss_keywords(args, fast=args.fast or args.quick)
+        loss = options.loss_keywords(args)
     except startup.UserError as error:
         parser_.error(str(error))
     return StillSettings(

@@ -13,7 +13,7 @@ from painter.paint import Painter
 from painter.painting import Watcher
 from painter.pictures import comparison_sheet, gif_frame, loss_plot
 from painter.recipes import describe
-from painter.settings import QUICK_FLAT, QUICK_ITERATIONS, TILE_OVERLAP
+from painter.settings import QUICK_FLAT, QUICK_ITERATIONS, TILE_OVERLAP, own_proportions
 from painter.startup import could_not_write, ended_early, quiet_native_stderr
 from painter.weights import resolve_weights
 from painter.words import and_list, describe_loss, duration, loss_labels, plural, say
@@ -60,6 +60,8 @@ def describe_run(settings, loss, shapes):
         words.append("each painting where its mask is white")
     if how.style_scale != 1:
         words.append(f"paintings at {how.style_scale:g}x the picture's size")
+    if how.style_shape == "own":
+        words.append("paintings in their own proportions")
     tiled = [shape for shape in shapes if how.tile and max(shape) > how.tile]
     if tiled:
         count = len(tiles.tile_grid(tiled[-1], how.tile, how.tile_overlap))
@@ -195,12 +197,13 @@ def plan(settings):
     init = read_start(how.init)
     content, styles = color_inputs(photo, paintings, how.preserve_color)
     batch = 1 if loss["fast"] else 2 + len(styles)
+    proportions = own_proportions(styles, how.style_shape)
     if how.tile is None:  # a stage too large for memory whole is painted in tiles, unasked
-        tile = memory.tile_to_fit(content, how.sizes, batch, how.style_scale)
+        tile = memory.tile_to_fit(content, how.sizes, batch, how.style_scale, proportions)
         settings = replace(settings, tile_chosen=tile is not None,
                            paint=replace(how, tile=tile, tile_overlap=TILE_OVERLAP))
     memory.check_size(content, how.sizes, batch, tile=settings.paint.tile,
-                      style_scale=how.style_scale)
+                      style_scale=how.style_scale, proportions=proportions)
     for image, path in zip([photo, *paintings], [settings.content, *settings.styles]):
         warn_if_small(image, path)
     inputs = [settings.content, *settings.styles, *(settings.style_masks or [])]
@@ -220,7 +223,8 @@ def paint_still(settings, stop):
 
     watcher = StillRun(settings, stop)
     content, styles = color_inputs(photo, paintings, settings.paint.preserve_color)
-    say(describe(settings.recipe, settings.loss))
+    say(describe(settings.recipe,
+                 dict(settings.loss, style_shape=settings.paint.style_shape)))
     say(f"VGG16 weights: {weights_path}")
     shapes = [st.result_shape(content, size) for size in settings.paint.sizes]
     say(describe_run(settings, loss, shapes))

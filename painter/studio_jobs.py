@@ -62,6 +62,7 @@ class Knobs:
     content_layer: str = CONTENT_LAYER
     style_loss: str = "gram"
     style_layers: tuple = STYLE_LAYERS
+    style_shape: str = "picture"
     size: int = SIZE
     iterations: int = ITERATIONS
     start: str = "noise"
@@ -94,7 +95,7 @@ class Knobs:
         how = PaintSettings(sizes=sizes, iterations=iterations_per_stage(int(self.iterations),
                                                                          len(sizes)),
                             init=STARTS[self.start], seed=SEED,
-                            preserve_color=COLORS[self.color])
+                            preserve_color=COLORS[self.color], style_shape=self.style_shape)
         return loss, how
 
 

@@ -12,6 +12,7 @@ from painter.colors import color_inputs
 from painter.numbers import SMALLEST_SIDE, VGG16_LAYERS
 from painter.startup import UserError
 from painter.recipes import RECIPES, STYLE_LOSSES
+from painter.settings import STYLE_SHAPES, own_proportions
 from painter.studio_jobs import COLORS, STARTS, Job, Knobs, check_shares
 from painter.words import duration, plural
 
@@ -171,7 +172,8 @@ class Studio:
         loss, how = knobs.settings(shares)
         content, _ = color_inputs(photo["image"], [paintings[0]["image"]],
                                      how.preserve_color)
-        memory.check_size(content, how.sizes, batch=1)
+        memory.check_size(content, how.sizes, batch=1, proportions=own_proportions(
+            [p["image"] for p in paintings], how.style_shape))
         return Job(session, photo["image"], [p["image"] for p in paintings], names, loss, how,
                    knobs)
 
@@ -331,6 +333,10 @@ def build_page(studio):
                 style_layers = gr.Dropdown(CONV_LAYERS, value=list(defaults.style_layers),
                                            multiselect=True, label="Style layers",
                                            elem_id="style-layers")
+                style_shape = gr.Radio(list(STYLE_SHAPES), value=defaults.style_shape,
+                                       label="Painting's shape", elem_id="style-shape",
+                                       info="picture: stretched to the photo's, the "
+                                            "tutorial's; own: its own proportions")
                 size = gr.Slider(SMALLEST_SIDE, 2048, value=defaults.size, step=16, label="Size",
                                  info="longer side, pixels", elem_id="size")
                 estimate = gr.Markdown(elem_id="estimate")
@@ -387,7 +393,7 @@ def build_page(studio):
         photo.change(studio.estimate, estimate_inputs, estimate)
         page.load(studio.estimate, estimate_inputs, estimate)
         knob_controls = [content_weight, style_weight, tv_weight, content_layer, style_loss,
-                         style_layers, size, iterations, start, color, coarse]
+                         style_layers, style_shape, size, iterations, start, color, coarse]
         recipe_knobs = [name for name in Knobs.__dataclass_fields__
                         if name not in ("size", "color")]  # the picture's size and colours stay
         for name, button in recipes.items():

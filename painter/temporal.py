@@ -11,6 +11,7 @@ from tf_keras import backend as K
 
 import style_transfer as st
 from painter.flow import motion, warp
+from painter.settings import painting_shapes
 from painter.startup import quiet_native_stderr
 
 
@@ -51,7 +52,7 @@ class VideoPainter:
     """
 
     def __init__(self, *, first_frame, styles, weights_path, loss_settings, temporal_weight,
-                 stop):
+                 stop, style_shape="picture"):
         self.shape = first_frame.shape[:2]
         self.temporal = TemporalLoss(temporal_weight) if temporal_weight > 0 else None
         self.stop = stop
@@ -60,7 +61,9 @@ class VideoPainter:
         with quiet_native_stderr():  # TensorFlow looks for a GPU here, at length
             self.graph = st.build_loss_and_grads(
                 st.preprocess(first_frame, self.shape),
-                [st.preprocess(style, self.shape) for style in styles], weights_path,
+                [st.preprocess(style, shape) for style, shape in
+                 zip(styles, painting_shapes(self.shape, styles, style_shape=style_shape))],
+                weights_path,
                 loss_settings, extra_loss=self.temporal)
         self.content = first_frame
 

@@ -14,7 +14,7 @@ from tf_keras import backend as K
 import style_transfer as st
 from painter import tiles
 from painter.painting import Descent
-from painter.settings import style_shape
+from painter.settings import painting_shapes
 
 
 
@@ -165,7 +165,10 @@ class TiledStage:
         (self.graph, weights), _ = painter.easel.get(key, build)
         self.style = WholeStyle(
             features=self.graph.features, weights=weights, canvas=self.canvas,
-            paintings=[st.preprocess(s, style_shape(shape, how.style_scale)) for s in run.styles],
+            paintings=[st.preprocess(painting, painting_shape) for painting, painting_shape
+                       in zip(run.styles, painting_shapes(shape, run.styles,
+                                                          style_scale=how.style_scale,
+                                                          style_shape=how.style_shape))],
             masks=painter.loss_settings.style_masks, tile=how.tile, overlap=how.tile_overlap)
         self.visit = None  # the tile being painted (a TileVisit)
 

@@ -120,7 +120,8 @@ def parse_args(argv=None):
     parser_ = parser()
     args = parser_.parse_args(argv)
     try:
-        loss = options.loss_keywords(args, fast=args.fast)
+        loss = options.loss_keywords(args)
+        shape = options.style_shape(args)
         where, chunk, overlap = shot_settings(args)
     except startup.UserError as error:
         parser_.error(str(error))
@@ -129,7 +130,7 @@ def parse_args(argv=None):
         check_frame_rate(args.fps, output, "--fps")  # before the clip is even read
     frames = FrameSettings(start=args.start, init=args.init, seed=args.seed,
                            iterations=args.iterations, later_iterations=args.later_iterations,
-                           temporal_weight=args.temporal_weight)
+                           temporal_weight=args.temporal_weight, style_shape=shape)
     return VideoSettings(content=args.content, styles=tuple(args.styles), output=output,
                          loss=loss, recipe=args.recipe, preserve_color=args.preserve_color,
                          frames=frames,

@@ -96,7 +96,8 @@ def paint_video(settings, stop):
                     labels=loss_labels(settings.styles, "temporal"),
                     loss_settings=st.LossSettings(**settings.loss), weights_path=weights_path)
 
-    say(describe(settings.recipe, settings.loss))
+    say(describe(settings.recipe,
+                 dict(settings.loss, style_shape=settings.frames.style_shape)))
     say(f"VGG16 weights: {weights_path}")
     say(describe_run(settings, clip, fps, min(done, count)))
     st.use_graph_mode()
@@ -151,7 +152,8 @@ def paint_in_order(settings, work, done, stop):
     try:
         painter = VideoPainter(first_frame=work.sources[done], styles=work.styles,
                                weights_path=work.weights_path, loss_settings=work.loss_settings,
-                               temporal_weight=settings.frames.temporal_weight, stop=stop)
+                               temporal_weight=settings.frames.temporal_weight, stop=stop,
+                               style_shape=settings.frames.style_shape)
         stop.check()
         for index, painting, evaluator, seconds in paint_frames(
                 painter, settings.frames, work.sources, range(done, count), previous):

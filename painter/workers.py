@@ -135,12 +135,13 @@ def paint_span(span, task, frames, styles):
     with quiet_native_stderr():  # TensorFlow's notices (CUDA's too), as on the command line
         THIS_PROCESS.set_up(task.where)
         weights_path = str(resolve_weights(task.weights))
-        key = ("video", frames[0].shape, task.loss, task.frames.temporal_weight, weights_path,
-               digest(styles))
+        key = ("video", frames[0].shape, task.loss, task.frames.temporal_weight,
+               task.frames.style_shape, weights_path, digest(styles))
         painter, reused = THIS_PROCESS.easel.get(key, lambda: VideoPainter(
             first_frame=frames[0], styles=styles, weights_path=weights_path,
             loss_settings=task.loss, temporal_weight=task.frames.temporal_weight,
-            stop=StopRequests()))  # never set: Dask cancels the task
+            stop=StopRequests(),  # never set: Dask cancels the task
+            style_shape=task.frames.style_shape))
         paintings, records = [], []
         for index, painting, evaluator, seconds in paint_frames(
                 painter, task.frames, frames, range(len(frames))):

@@ -267,7 +267,7 @@ def test_blended_scaled_paintings_style_losses_in_a_tile(weights_path, fresh_gra
     photo = files.load_image(CONTENT)
     loss = st.LossSettings(fast=True, style_layers=LAYERS, content_weight=0.0, tv_weight=0.0,
                            style_blend=(3.0, 1.0))
-    half = settings.style_shape(WHOLE, 0.5)
+    half = settings.painting_shape(WHOLE, 0.5)
     assert half == (32, 48)
     grid = tiles.tile_grid(WHOLE, TILE, OVERLAP)
     tile = grid[1]
