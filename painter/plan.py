@@ -25,6 +25,11 @@ from painter.words import and_list, duration, memory_size, plural, say
 OVER_FLOOR = {"fast": 1.3, "tutorial": 4.1}
 BFLOAT16_TIME = 0.57
 BUILD_SECONDS = 5.0     # VGG16 and the loss's graph, once a stage (the studio measured so)
+# --style-loss w2 adds, at each style layer of C channels, eigendecompositions of C x C
+# matrices (forward and back) whatever the picture's size. Timed on 2026-12-07 (2 cores, one
+# layer's loss and gradient beside the matrix rate, in one process): 143 to 256 times C**3
+# FLOPs' time for 512 and 256 channels (0.34 s for 512 at 57 GFLOP/s).
+W2_FLOPS_PER_CHANNEL_CUBED = 150
 START_SECONDS = 6.0     # the imports, the files read, the first evaluation (make bench)
 
 
@@ -61,6 +66,13 @@ def evaluation_flops(shape, style_layers):
     return 2 * 2 * macs
 
 
+def w2_flops(style_layers):
+    """The eigendecompositions' time of one evaluation with --style-loss w2, as FLOPs of the
+    matrix rate: the same at every size."""
+    channels = vgg16_channels()
+    return sum(W2_FLOPS_PER_CHANNEL_CUBED * channels[name] ** 3 for name in style_layers)
+
+
 class Estimate:
     """The seconds an evaluation takes here: its FLOPs over this machine's matrix rate, times
     what the graph was measured to cost above that floor."""
@@ -74,7 +86,9 @@ class Estimate:
         fast = self.loss["fast"] if fast is None else fast
         factor = OVER_FLOOR["fast" if fast else "tutorial"]
         factor *= BFLOAT16_TIME if fast and self.bfloat16 else 1.0
-        return evaluation_flops(shape, self.loss["style_layers"]) / self.rate * factor
+        layers = self.loss["style_layers"]
+        eigen = w2_flops(layers) if self.loss["style_loss"] == "w2" else 0
+        return (evaluation_flops(shape, layers) * factor + eigen) / self.rate
 
     def describe(self):
         return (f"from this machine's matrix rate now, {self.rate / 1e9:.0f} GFLOP/s, and an "
