@@ -83,6 +83,18 @@ def assert_one_line_error(status, err, *words):
     return lines[0]
 
 
+def refused_before_tensorflow(program, argv, *words):
+    """`program`.parse_args(argv) in a fresh Python must exit 2 with one line holding each of
+    `words`, before TensorFlow is imported. Returns the line."""
+    code = (f"import sys\nimport {program} as program\n"
+            f"try:\n    program.parse_args({argv!r})\nexcept SystemExit as exit_:\n"
+            "    print('STATUS', exit_.code, 'TENSORFLOW', 'tensorflow' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert done.stdout.split() == ["STATUS", "2", "TENSORFLOW", "False"], done.stderr
+    return assert_one_line_error(2, done.stderr, *words)
+
+
 # --- children, run as from a terminal, every wait bounded ------------------------------------
 def as_from_a_terminal():
     """Popen's preexec_fn for runs the tests stop with a signal: the stop signals as a

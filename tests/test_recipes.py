@@ -2,14 +2,12 @@
 them, --quick with a recipe, an unknown name refused before TensorFlow, and the studio's
 presets."""
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import CONTENT, ROOT, STYLE, assert_one_line_error
+from helpers import CONTENT, STYLE, refused_before_tensorflow
 from painter import batch, numbers, recipes, still, video
 
 pytestmark = pytest.mark.lesson  # needs only requirements.txt (make test-lesson)
@@ -63,14 +61,8 @@ def test_quick_with_a_recipe_takes_its_loss_and_quicks_path():
 
 
 def test_an_unknown_recipe_is_one_line_listing_them_before_tensorflow_loads():
-    code = ("import sys\nfrom painter import still\n"
-            "try:\n    still.parse_args(['a.jpg', 'b.jpg', '--recipe', 'vivid'])\n"
-            "except SystemExit as exit_:\n"
-            "    print('STATUS', exit_.code, 'TENSORFLOW', 'tensorflow' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=60)
-    assert done.stdout.split() == ["STATUS", "2", "TENSORFLOW", "False"], done.stderr
-    assert_one_line_error(2, done.stderr, "--recipe", "'vivid'", "tutorial", "bold", "painted")
+    refused_before_tensorflow("painter.still", ["a.jpg", "b.jpg", "--recipe", "vivid"],
+                              "--recipe", "'vivid'", "tutorial", "bold", "painted")
 
 
 def test_the_help_names_each_recipe_and_each_options_value_in_them():

@@ -185,6 +185,7 @@ def test_the_page_loads_offline_with_the_tutorials_defaults(context):
     assert not tab.locator("#coarse input").is_checked()
     assert "512x" in tab.text("#estimate")  # the time a 512 px run takes here
     assert tab.locator("#style-loss input[value=gram]").is_checked()
+    assert tab.locator("#style-shape input[value=picture]").is_checked()
     tab.get_by_role("button", name="Bold", exact=True).click()
     expect(tab.locator("#content-layer input")).to_have_value("block4_conv2", timeout=UI)
     expect(tab.locator("#content-weight input")).to_have_value("0.25", timeout=UI)
@@ -193,7 +194,9 @@ def test_the_page_loads_offline_with_the_tutorials_defaults(context):
     expect(tab.locator("#style-loss input[value=w2]")).to_be_checked(timeout=UI)
     expect(tab.locator("#start input[value='the photo']")).to_be_checked(timeout=UI)
     expect(tab.locator("#coarse input")).to_be_checked(timeout=UI)
+    expect(tab.locator("#style-shape input[value=own]")).to_be_checked(timeout=UI)
     tab.get_by_role("button", name="Tutorial", exact=True).click()
+    expect(tab.locator("#style-shape input[value=picture]")).to_be_checked(timeout=UI)
     expect(tab.locator("#content-layer input")).to_have_value("block2_conv2", timeout=UI)
     expect(tab.locator("#content-weight input")).to_have_value("0.025", timeout=UI)
     expect(tab.locator("#style-loss input[value=gram]")).to_be_checked(timeout=UI)

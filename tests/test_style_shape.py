@@ -1,13 +1,10 @@
 """--style-shape: the paintings stretched to the picture's proportions (the tutorial's) or kept
 in their own, for stills, tiles, batches, clips and the studio; refused on the tutorial's
 graph, before TensorFlow loads."""
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from helpers import CONTENT, ROOT, STYLE, assert_one_line_error
+from helpers import CONTENT, STYLE, refused_before_tensorflow
 from painter import batch, memory, paint, settings, still, video
 from painter.painting import Watcher
 
@@ -96,14 +93,8 @@ def test_the_painted_recipe_keeps_the_paintings_shape_on_the_fast_graph_and_a_fl
 
 
 def test_own_on_the_tutorials_graph_is_one_line_before_tensorflow_loads():
-    code = ("import sys\nfrom painter import still\n"
-            "try:\n    still.parse_args(['a.jpg', 'b.jpg', '--style-shape', 'own'])\n"
-            "except SystemExit as exit_:\n"
-            "    print('STATUS', exit_.code, 'TENSORFLOW', 'tensorflow' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=60)
-    assert done.stdout.split() == ["STATUS", "2", "TENSORFLOW", "False"], done.stderr
-    assert_one_line_error(2, done.stderr, "--style-shape own", "needs --fast")
+    refused_before_tensorflow("painter.still", ["a.jpg", "b.jpg", "--style-shape", "own"],
+                              "--style-shape own", "needs --fast")
     with pytest.raises(SystemExit) as exit_:
         video.parse_args([CONTENT, STYLE, "--style-shape", "own"])
     assert exit_.value.code == 2

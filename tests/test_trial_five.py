@@ -5,8 +5,6 @@ taken for defaults, an unpainted photo kept as "the best so far", a batch refuse
 file at a time, a picture's name taken as a batch's folder, the studio's names and port."""
 import os
 import signal
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -17,7 +15,7 @@ from painter.paint import Painter
 from painter.painting import Watcher
 from painter.settings import PaintSettings
 from helpers import (CONTENT, MOSAIC, ROOT, STYLE, Child, assert_one_line_error, main_says,
-                     run_script)
+                     refused_before_tensorflow, run_script)
 
 BATCH_SCRIPT = str(ROOT / "style_batch.py")
 SMALL = ["--size", "48", "--iterations", "1", "--fast", "--seed", "0"]
@@ -50,13 +48,7 @@ def test_two_pairs_that_would_share_a_name_are_refused_before_any_work(tmp_path,
     ("painter.video", [CONTENT, STYLE, "--workers", "99"]),
 ])
 def test_more_workers_than_cores_are_refused_before_anything_loads(program, argv):
-    code = (f"import sys\nimport {program} as program\n"
-            f"try:\n    program.parse_args({argv!r})\nexcept SystemExit as exit_:\n"
-            "    print('STATUS', exit_.code, 'TENSORFLOW', 'tensorflow' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=60)
-    assert done.stdout.split() == ["STATUS", "2", "TENSORFLOW", "False"], done.stderr
-    line = assert_one_line_error(2, done.stderr, "--workers 99", "core", "--workers auto")
+    line = refused_before_tensorflow(program, argv, "--workers 99", "core", "--workers auto")
     assert f"at most {len(os.sched_getaffinity(0))}" in line
 
 
