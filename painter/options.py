@@ -9,7 +9,8 @@ import os
 from dataclasses import replace
 
 from painter.colors import COLOR_MODES
-from painter.recipes import DEFAULT, RECIPES, STYLE_LOSSES, as_option, given_or_recipe
+from painter.recipes import (DEFAULT, LOSS_FIELDS, RECIPES, STYLE_LOSSES, as_option,
+                             given_or_recipe)
 from painter.numbers import EVALS_PER_ITERATION, ITERATIONS, SIZE, SMALLEST_SIDE, VGG16_LAYERS
 from painter.settings import (QUICK_BASE, QUICK_FLAT, STYLE_SHAPES, TILE_OVERLAP,
                               PaintSettings, iterations_per_stage, quick_recipe)
@@ -280,8 +281,8 @@ def loss_keywords(args):
     """The lesson's LossSettings for the command line's options, as keywords: the settings are
     made before TensorFlow (which the lesson loads) and LossSettings after it."""
     check_style_weights(args.style_weights, args.styles)
-    values = given_or_recipe(args, RECIPES[args.recipe])
-    del values["style_shape"]  # the paintings' shape: PaintSettings'
+    given = given_or_recipe(args, RECIPES[args.recipe])
+    values = {name: given[name] for name in LOSS_FIELDS}  # style_shape is PaintSettings'
     fast = fast_graph(args)
     check_loss_weights({"--content-weight": values["content_weight"],
                         "--style-weight": values["style_weight"],

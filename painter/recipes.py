@@ -61,6 +61,7 @@ FLAGS = {"style_loss": "--style-loss", "content_layer": "--content-layer",
          "content_weight": "--content-weight", "style_layers": "--style-layers",
          "style_weight": "--style-weight", "tv_weight": "--tv-weight",
          "style_shape": "--style-shape"}
+LOSS_FIELDS = tuple(name for name in FLAGS if name != "style_shape")  # the lesson's LossSettings'
 
 
 def given_or_recipe(args, recipe):

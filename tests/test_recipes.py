@@ -111,3 +111,16 @@ def test_a_poster_in_tiles_paints_with_the_w2_loss(weights_path, tmp_path, capsy
     assert re.search(r"tile \d/\d", said, re.I), said
     with Image.open(output) as image:
         assert image.size[0] == 128 and np.asarray(image).std() > 10
+
+
+def test_a_plan_counts_w2s_eigendecompositions_at_every_size(monkeypatch):
+    """w2 adds eigendecompositions of each style layer's C x C covariance whatever the
+    picture's size: at the first conv of each block (64, 128, 256, 512 and 512 channels),
+    150 C^3 matrix FLOPs, 0.431 s at 1e11 FLOP/s (by hand: 150 x 287,571,968 / 1e11)."""
+    from painter import plan
+    monkeypatch.setattr(plan, "gemm_rate", lambda: 1e11)
+    loss = dict(fast=True, style_layers=recipes.FIRST_CONVS)
+    gram = plan.Estimate(dict(loss, style_loss="gram"))
+    w2 = plan.Estimate(dict(loss, style_loss="w2"))
+    for shape in [(96, 128), (384, 512)]:
+        assert w2.evaluation(shape) - gram.evaluation(shape) == pytest.approx(0.4314, abs=1e-4)

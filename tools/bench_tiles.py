@@ -80,15 +80,18 @@ def energy_ratio(picture, mask):
 def full_size_loss(pictures, recipe):
     """Each picture's loss (the recipe's) at its size, by one untiled fast graph (in its own
     process: the bench's own holds no TensorFlow)."""
-    code = ("import sys\nfrom painter import files, weights, recipes\n"
+    code = ("import sys\nfrom painter import files, weights, recipes, settings\n"
             "import style_transfer as st\n"
             f"recipe = recipes.RECIPES[{recipe!r}]\n"
             "st.use_graph_mode()\n"
             "photo, style = files.load_image(sys.argv[1]), files.load_image(sys.argv[2])\n"
             "shape = files.load_image(sys.argv[3]).shape[:2]\n"
+            "style_shape = settings.painting_shapes(shape, [style], "
+            "style_shape=recipe.style_shape)[0]\n"
             "graph = st.build_loss_and_grads(st.preprocess(photo, shape), "
-            "[st.preprocess(style, shape)], weights.resolve_weights('imagenet'), "
-            "st.LossSettings(fast=True, **{k: getattr(recipe, k) for k in recipes.FLAGS}))\n"
+            "[st.preprocess(style, style_shape)], weights.resolve_weights('imagenet'), "
+            "st.LossSettings(fast=True, **{k: getattr(recipe, k) "
+            "for k in recipes.LOSS_FIELDS}))\n"
             "for path in sys.argv[3:]:\n"
             "    picture = files.load_image(path)\n"
             "    print(float(graph.f_outputs([st.preprocess(picture, shape)])[0]))\n")
