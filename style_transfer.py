@@ -117,8 +117,7 @@ def preprocess(image, shape):
     """RGB uint8 image -> the (1, height, width, 3) float32 BGR batch VGG16 expects.
 
     The 2017 notebook subtracted the mean before flipping the channels, so red lost blue's
-    mean and blue lost red's. We flip first, then subtract, which is what VGG16 was trained on.
-    """
+    mean and blue lost red's. We flip first, then subtract, which is what VGG16 was trained on."""
     x = resize(image, shape).astype(np.float32)[:, :, ::-1]  # RGB -> BGR
     return (x - IMAGENET_MEAN_BGR)[np.newaxis]
 
@@ -156,13 +155,17 @@ class Features:
     photo: object                  # the variable to set for another photo of the same size ...
     features_of: object = None     # ... through this function (fast path), or as it is
     grams_of: object = None        # (fast path) [image, weights] -> its weighted Gram matrices
-    style_rest: list = None        # (the package's tiles) per painting {layer: the other tiles'
-                                   # part of the whole picture's moments}, with style_loss "w2"
+    style_rest: list = None        # (w2, the package's tiles) per painting {layer: the others'
+    photo_spreads: dict = None     # part of the picture's moments}; (w2) {layer: photo's spread}
 
     def set_content(self, array):
         """Another photo of the same size (a video's next frame), without a new graph."""
-        K.set_value(self.photo, array if self.features_of is None
-                    else self.features_of([array])[0])
+        if self.features_of is None:  # the tutorial's graph: the photo, its spreads follow
+            return K.set_value(self.photo, array)
+        content, *moments = self.features_of([array])
+        K.set_value(self.photo, content)
+        for variable, value in zip((self.photo_spreads or {}).values(), moments):
+            K.set_value(variable, np.trace(mean_and_covariance(value.astype(np.float64))[1]))
 
 
 def tutorial_features(content_array, style_arrays, weights_path, settings):
@@ -183,7 +186,10 @@ def tutorial_features(content_array, style_arrays, weights_path, settings):
                     for name in settings.style_layers} for i in range(len(style_arrays))]
     combination = {name: outputs_dict[name][-1, :, :, :]
                    for name in [settings.content_layer, *settings.style_layers]}
-    return Features(combination_image, content, style_grams, combination, photo=content_image)
+    spreads = ({name: tf.linalg.trace(mean_and_covariance(moments_matrix(outputs_dict[name][0]))[1])
+                for name in settings.style_layers} if settings.style_loss == "w2" else None)
+    return Features(combination_image, content, style_grams, combination, photo=content_image,
+                    photo_spreads=spreads)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,8 +210,7 @@ def gram_matrix(x, weights=None):
     together*: that is what we call style.
     The tutorial first moved the channels to the front (`permute_dimensions`) and took
     features . features^T; we lay out one row per position and let the matrix product read
-    it transposed: the same matrix, without first copying every feature in memory.
-    """
+    it transposed: the same matrix, without first copying every feature in memory."""
     features = K.reshape(x, (-1, K.int_shape(x)[-1]))  # (positions, channels)
     if weights is not None:  # each position's product counted `weight` times
         features = features * K.sqrt(K.reshape(weights, (-1, 1)))
@@ -271,8 +276,8 @@ def total_loss(features, settings, size_scale, weights=None):
                                      where)
             else:  # section 8's
                 rest = features.style_rest[i][name] if features.style_rest else None
-                sl = sl + wasserstein_style_loss(grams[name], features.combination[name], where,
-                                                 rest)
+                sl = sl + wasserstein_style_loss(grams[name], features.combination[name],
+                                                 features.photo_spreads[name], where, rest)
         parts[f"style {i + 1}"] = share * (settings.style_weight / len(settings.style_layers)) * sl
     parts["total variation"] = tv_weight * total_variation_loss(features.combination_image,
                                                                 height, width, weights.pixels)
@@ -298,8 +303,7 @@ def build_loss_and_grads(content_array, style_arrays, weights_path, settings=Los
     The weights mean what they mean for a picture `weights_size` pixels long (the tutorial's
     512), whatever this one's size (loss_weights_for_size). `extra_loss(features, size_scale)`,
     if given, returns more parts {name: tensor} to add to the loss (the package's video adds its
-    temporal loss this way).
-    """
+    temporal loss this way)."""
     features = (fast_features if settings.fast else tutorial_features)(
         content_array, style_arrays, weights_path, settings)
     weights = mask_weights(settings.style_masks, content_array.shape[1:3])
@@ -329,8 +333,7 @@ class Evaluator:
     `grads(x)` for the same x hands it over: half the work of running the graph twice.
     It also remembers the best point seen, so a stopped run can keep its best picture, and
     calls `on_evaluation(evaluator)` after every run of the graph, if given (to record the
-    loss, to time it, to stop between two runs).
-    """
+    loss, to time it, to stop between two runs)."""
 
     def __init__(self, f_outputs, shape, parts=(), on_evaluation=None):
         self.f_outputs = f_outputs
@@ -385,10 +388,8 @@ def random_start(shape, seed=None):
 
 def optimize_restarted(evaluator, x, iterations, on_iteration, bounds=None):
     """The tutorial's loop: each iteration a fresh L-BFGS run of 20 evaluations.
-
     Every restart forgets the curvature L-BFGS has learnt, which costs quality. (`bounds`,
-    beyond the tutorial: L-BFGS-B's lower and upper bound for each value of x, if any.)
-    """
+    beyond the tutorial: L-BFGS-B's lower and upper bound for each value of x, if any.)"""
     x = x.ravel()
     for i in range(1, iterations + 1):
         x, _, _ = fmin_l_bfgs_b(evaluator.loss, x, fprime=evaluator.grads,
@@ -398,10 +399,8 @@ def optimize_restarted(evaluator, x, iterations, on_iteration, bounds=None):
 
 def optimize_continuous(evaluator, x, iterations, on_iteration, bounds=None):
     """One L-BFGS run of iterations x 20 evaluations, reporting every 20 like the tutorial.
-
     The last report waits until L-BFGS has stopped: its line search may take a step or two
-    past the 20th evaluation, and the last picture saved must be the best one.
-    """
+    past the 20th evaluation, and the last picture saved must be the best one."""
     reported = []
 
     def report(_):  # scipy calls this after each of its steps
@@ -424,8 +423,7 @@ def layer_precision(bfloat16):
 
     bfloat16 keeps float32's range with 8 bits of mantissa: CPUs with AVX512_BF16 or AMX (and
     GPUs) multiply it about twice as fast. The loss is still summed in float32 (the features
-    are cast back before the Gram matrices), which keeps it within about 0.1% of float32's.
-    """
+    are cast back first): within about 0.1% of float32's."""
     if not bfloat16:  # as they are: float32, or float64 where a test checks gradients
         yield
         return
@@ -442,9 +440,7 @@ def fast_features(content_array, style_arrays, weights_path, settings):
 
     They never change, so sending them through VGG16 at every evaluation (as the tutorial
     does) triples the work for nothing. Here only the result goes through the network; the
-    photo and each painting go through the same network once, at their own size (a painting
-    may be larger or smaller than the result: --style-scale).
-    """
+    photo and each painting go through it once, at their own size (--style-scale)."""
     combination_image = K.placeholder(content_array.shape)
     with layer_precision(settings.bfloat16):
         model = vgg16(combination_image, weights_path)
@@ -461,13 +457,16 @@ def fast_features(content_array, style_arrays, weights_path, settings):
         statistic(f, at_layer(weights, name)) for f, name in zip(outputs[1:],
                                                                   settings.style_layers)])
     content = K.zeros(K.int_shape(combination[settings.content_layer]))
-    K.set_value(content, features_of([content_array])[0])
+    spreads = ({name: K.variable(0.0) for name in settings.style_layers}
+               if settings.style_loss == "w2" else None)
     style_grams = [{name: K.constant(as_if_sized(gram, name, content_array.shape[1:3],
                                                  array.shape[1:3]))
                     for name, gram in zip(settings.style_layers, features_of([array])[1:])}
                    for array in style_arrays]
-    return Features(combination_image, content, style_grams, combination, photo=content,
-                    features_of=features_of, grams_of=grams_of)
+    features = Features(combination_image, content, style_grams, combination, photo=content,
+                        features_of=features_of, grams_of=grams_of, photo_spreads=spreads)
+    features.set_content(content_array)
+    return features
 
 
 def poolings(layer):
@@ -499,15 +498,12 @@ def loss_weights_for_size(content_weight, tv_weight, scale):
     """The content and total variation weights for a picture `scale` times smaller (in length)
     than the tutorial's 512 px, so that they mean what they meant there.
 
-    In the tutorial's sums the three losses grow differently with the picture's size. The
-    style loss does not grow: its Gram matrices grow with the number of positions and it
-    divides by that number squared. The content loss sums over positions: a picture s times
-    smaller has s**2 times fewer, so its weight is s**2 times larger here. The total variation
-    loss sums (difference**2)**1.25: s times smaller means s**2 times fewer pixels with
-    differences s times larger, s**-2 * s**2.5 = s**0.5, so its weight is s**-0.5 times.
-    With this, one set of weights paints the same picture at 192 px as at 512 or 2048 (a quick
-    small try shows what the large one will look like).
-    """
+    The style loss does not grow with the size: its Gram matrices grow with the number of
+    positions and it divides by that number squared. The content loss sums over positions: a
+    picture s times smaller has s**2 times fewer, so its weight is s**2 times larger here. The
+    total variation loss sums (difference**2)**1.25: s**2 times fewer pixels with differences s
+    times larger, s**-2 * s**2.5 = s**0.5, so its weight is s**-0.5 times. So one set of
+    weights paints the same picture at 192 px as at 512 or 2048."""
     return content_weight * scale ** 2, tv_weight * scale ** -0.5
 
 
@@ -515,9 +511,8 @@ def loss_weights_for_size(content_weight, tv_weight, scale):
 class PositionWeights:
     """How much each position of the result counts in the loss (section 4's `weights`), each a
     tensor (1, height, width, 1) or None (all alike): `pixels` for the content and total
-    variation losses, `styles` (one per painting) for its Gram matrices. `whole` is the
-    (height, width) of the picture whose loss this is: the result's own, unless the result is
-    a part of a larger picture (the package paints posters in tiles so)."""
+    variation losses, `styles` (one per painting) for its Gram matrices. `whole`: the (height,
+    width) of the picture whose loss this is, larger than the result for a poster's tile."""
     whole: tuple
     pixels: object = None
     styles: tuple = ()
@@ -555,11 +550,15 @@ def mask_weights(masks, shape):
 
 
 # A second style statistic (--style-loss w2): a picture can match a painting's Gram matrices
-# and still be the photo with a texture laid over. The 2-Wasserstein distance between
-# Gaussians with the two pictures' feature means and covariances asks the features to be
-# spread out like the painting's (as crowsonkb's style-transfer-pytorch does). Both come from
-# sums over positions, all held by the Gram matrix of the features with a 1 appended, so the
-# fast path, masks, blends and the package's tiles take it as they take a Gram matrix.
+# and still be the photo with a texture laid over. The 2-Wasserstein distance between Gaussians
+# with the two pictures' feature means and covariances asks the features to be spread out like
+# the painting's (as crowsonkb's style-transfer-pytorch does). Both are held by the Gram matrix
+# of the features with a 1 appended, so masks, blends and tiles take it like a Gram matrix.
+# A vivid painting must pull harder than a quiet one, as it does in the Gram loss: one k times
+# as spread out as the photo pulls k**W2_PULL times as hard (1.5 met neural-style on its pairs).
+W2_PULL = 1.5
+
+
 def moments_matrix(x, weights=None):
     """[[sum f f^T, sum f], [sum f^T, count]] of one image's features f, each position counted
     by its weight: the Gram matrix of the features with a constant 1 appended."""
@@ -579,11 +578,13 @@ def mean_and_covariance(moments):
     return mean, moments[:-1, :-1] / count - mean[:, None] * mean[None, :]
 
 
-def wasserstein_style_loss(style_moments, combination, weights=None, rest=None):
+def wasserstein_style_loss(style_moments, combination, photo_spread, weights=None, rest=None):
     """Squared 2-Wasserstein distance between Gaussians with the painting's and the result's
     feature means and covariances, |m1 - m2|^2 + tr(C1 + C2 - 2 (C1^1/2 C2 C1^1/2)^1/2), over
-    the painting's own spread tr(C1): each layer counts alike, whatever its features' scale.
-    `rest`: moments of the rest of the picture the result is a part of (the package's tiles)."""
+    the painting's spread tr(C1) (so that every layer counts alike), times how many times as
+    spread out as the photo the painting is (`photo_spread`: its trace; at least a hundredth
+    of the painting's) to the power W2_PULL. `rest`: moments of the rest of the picture the
+    result is a part of (the package's tiles)."""
     moments = moments_matrix(combination, weights)
     style_mean, style_cov = mean_and_covariance(style_moments)
     mean, cov = mean_and_covariance(moments if rest is None else moments + rest)
@@ -594,5 +595,6 @@ def wasserstein_style_loss(style_moments, combination, weights=None, rest=None):
     # eigenvalues (not eigenvectors) are differentiated, which stays stable when they repeat.
     eigenvalues = tf.linalg.eigvalsh((product + tf.transpose(product)) / 2)
     spread = tf.linalg.trace(style_cov)
+    varied = spread / K.maximum(K.cast(photo_spread, spread.dtype), 0.01 * spread)
     return (K.sum(K.square(mean - style_mean)) + spread + tf.linalg.trace(cov)
-            - 2 * K.sum(K.sqrt(K.maximum(eigenvalues, 1e-8)))) / spread
+            - 2 * K.sum(K.sqrt(K.maximum(eigenvalues, 1e-8)))) / spread * varied ** W2_PULL

@@ -63,10 +63,10 @@ class WholeStyle:
     marks than the whole picture would.) The paintings' Gram matrices are summed the same way,
     in pieces of a tile's size, so no pass through VGG16 is larger than a tile."""
 
-    def __init__(self, *, features, weights, canvas, paintings, masks, tile, overlap):
+    def __init__(self, *, features, weights, canvas, photo, paintings, masks, tile, overlap):
         """`features` and `weights`: the tile graph's (tile_graph); `canvas`: the stage's
-        tiles.Canvas, whose tiles and blend weights it shares; `paintings` preprocessed;
-        `tile` and `overlap`: the pieces the paintings are measured in."""
+        tiles.Canvas, whose tiles and blend weights it shares; `photo` and `paintings`
+        preprocessed; `tile` and `overlap`: the pieces the paintings are measured in."""
         self.features, self.positions = features, weights
         self.grid, self.weights = canvas.tiles, canvas.weights
         shape = canvas.start.shape[:2]
@@ -76,13 +76,14 @@ class WholeStyle:
         self.masks = [None if m is None else m / np.mean(m) for m in masks]
         self.targets = []
         for painting in paintings:
-            pieces = tiles.tile_grid(painting.shape[1:3], tile, overlap)
-            parts = [self.grams_of(painting[0][piece.region], weights) for piece, weights in
-                     zip(pieces, tiles.blend_weights(pieces, painting.shape[1:3]))]
             # A painting of another size (--style-scale): scaled to the picture's positions.
-            self.targets.append({name: st.as_if_sized(sum(part[name] for part in parts), name,
-                                                      shape, painting.shape[1:3])
-                                 for name in parts[0]})
+            self.targets.append({name: st.as_if_sized(gram, name, shape, painting.shape[1:3])
+                                 for name, gram in self.in_pieces(painting, tile, overlap).items()})
+        # With w2, each tile's loss is over the whole photo's spreads, not the tile's own (set
+        # with its photo by set_content), so that every tile counts the layers alike.
+        self.photo_spreads = None if features.photo_spreads is None else {
+            name: np.trace(st.mean_and_covariance(moments)[1])
+            for name, moments in self.in_pieces(photo, tile, overlap).items()}
         self.grams = [None] * len(self.grid)  # each tile's, measured once it is painted
         # Until a tile is first painted it still holds the enlarged picture, blurred, whose
         # Gram matrices are smaller than a painted tile's: counted as they are, the first tiles
@@ -92,6 +93,14 @@ class WholeStyle:
         totals = np.sum(shares, axis=0)
         self.fair = [np.array(tile) / totals for tile in shares]
         self.unpainted = set(range(len(self.grid)))
+
+    def in_pieces(self, image, tile, overlap):
+        """{layer: Gram matrix} of a whole preprocessed `image` (1, h, w, 3), summed from pieces
+        of a tile's size, so that no pass through VGG16 is larger than a tile."""
+        pieces = tiles.tile_grid(image.shape[1:3], tile, overlap)
+        parts = [self.grams_of(image[0][piece.region], weights) for piece, weights in
+                 zip(pieces, tiles.blend_weights(pieces, image.shape[1:3]))]
+        return {name: sum(part[name] for part in parts) for name in parts[0]}
 
     def grams_of(self, pixels, share):
         """{layer: Gram matrix} of preprocessed `pixels` (h, w, 3), weighted by `share`."""
@@ -112,6 +121,8 @@ class WholeStyle:
         """Set the graph up for tile `index`: its shares, and targets that make its Gram
         matrices plus the other tiles' (as last measured) the paintings'."""
         shares = self.shares(index)
+        for name, spread in (self.photo_spreads or {}).items():
+            K.set_value(self.features.photo_spreads[name], spread)
         K.set_value(self.positions.pixels, self.weights[index][np.newaxis, :, :, np.newaxis])
         for i, (target, share) in enumerate(zip(self.targets, shares)):
             K.set_value(self.positions.styles[i], share[np.newaxis, :, :, np.newaxis])
@@ -165,7 +176,7 @@ class TiledStage:
         (self.graph, weights), _ = painter.easel.get(key, build)
         self.style = WholeStyle(
             features=self.graph.features, weights=weights, canvas=self.canvas,
-            paintings=[st.preprocess(painting, painting_shape) for painting, painting_shape
+            photo=st.preprocess(self.photo, shape), paintings=[st.preprocess(painting, painting_shape) for painting, painting_shape
                        in zip(run.styles, painting_shapes(shape, run.styles,
                                                           style_scale=how.style_scale,
                                                           style_shape=how.style_shape))],

@@ -23,17 +23,21 @@ def float64_graph(fresh_graph):
     K.set_floatx("float32")
 
 
-def numpy_w2(result, painting, weights=None):
+def numpy_w2(result, painting, photo_spread, weights=None):
     """The loss by its formula, from the features (positions x channels) themselves, with
-    numpy's weighted mean and covariance and scipy's matrix square root."""
+    numpy's weighted mean and covariance and scipy's matrix square root: over the painting's
+    spread, times the painting's spread over the photo's (at least a hundredth of the
+    painting's) to the power W2_PULL."""
     weights = np.ones(len(result)) if weights is None else weights
     mean = np.average(result, axis=0, weights=weights)
     cov = np.cov(result.T, aweights=weights, bias=True)
     style_mean, style_cov = painting.mean(axis=0), np.cov(painting.T, bias=True)
     root = scipy.linalg.sqrtm(style_cov).real
     cross = scipy.linalg.sqrtm(root @ cov @ root).real
-    return (np.sum(np.square(mean - style_mean))
-            + np.trace(style_cov + cov - 2 * cross)) / np.trace(style_cov)
+    spread = np.trace(style_cov)
+    varied = spread / max(photo_spread, 0.01 * spread)
+    return ((np.sum(np.square(mean - style_mean)) + np.trace(style_cov + cov - 2 * cross))
+            / spread * varied ** st.W2_PULL)
 
 
 def test_moments_matrix_holds_the_weighted_sums_and_count(rng, fresh_graph):
@@ -51,26 +55,29 @@ def test_wasserstein_loss_matches_its_formula_with_and_without_weights(rng, floa
     painting = rng.normal(size=(1, 7, 8, 4)) @ rng.normal(size=(4, 4)) + 1
     weights = rng.uniform(0.1, 2, size=(1, 6, 5, 1))
     target = st.moments_matrix(K.constant(painting))
-    for w in (None, weights):
-        got = K.eval(st.wasserstein_style_loss(target, K.constant(result),
-                                               None if w is None else K.constant(w)))
-        want = numpy_w2(result.reshape(-1, 4), painting.reshape(-1, 4),
-                        None if w is None else w.reshape(-1))
-        assert got == pytest.approx(want, rel=1e-6)
+    photo = rng.normal(size=(30, 4)) * 3
+    # the photo's spread, and a flat photo's (none: a hundredth of the painting's instead)
+    for spread in (np.trace(np.cov(photo.T, bias=True)), 0.0):
+        for w in (None, weights):
+            got = K.eval(st.wasserstein_style_loss(target, K.constant(result), spread,
+                                                   None if w is None else K.constant(w)))
+            want = numpy_w2(result.reshape(-1, 4), painting.reshape(-1, 4), spread,
+                            None if w is None else w.reshape(-1))
+            assert got == pytest.approx(want, rel=1e-6)
 
 
 def test_wasserstein_loss_is_zero_for_the_same_features_in_any_order(rng, float64_graph):
     painting = rng.normal(size=(1, 6, 5, 3)) @ rng.normal(size=(3, 3))
     shuffled = rng.permutation(painting.reshape(-1, 3)).reshape(painting.shape)
     got = K.eval(st.wasserstein_style_loss(st.moments_matrix(K.constant(painting)),
-                                           K.constant(shuffled)))
+                                           K.constant(shuffled), 1.0))
     assert abs(got) < 1e-6
 
 
 def test_wasserstein_gradient_matches_finite_differences(rng, float64_graph):
     painting = rng.normal(size=(1, 7, 4, 4)) * 2 + 1
     x = K.placeholder((1, 6, 5, 4), dtype="float64")
-    loss = st.wasserstein_style_loss(st.moments_matrix(K.constant(painting)), x)
+    loss = st.wasserstein_style_loss(st.moments_matrix(K.constant(painting)), x, 2.5)
     f = K.function([x], [loss, K.gradients(loss, x)[0]])
     point = rng.normal(size=(1, 6, 5, 4))
     _, gradient = f([point])
@@ -87,8 +94,8 @@ def test_the_rest_of_a_picture_counts_as_its_moments_added(rng, float64_graph):
     whole = rng.normal(size=(1, 8, 6, 3))
     part, rest = whole[:, :3], whole[:, 3:]
     target = st.moments_matrix(painting)
-    together = K.eval(st.wasserstein_style_loss(target, K.constant(whole)))
-    in_parts = K.eval(st.wasserstein_style_loss(target, K.constant(part),
+    together = K.eval(st.wasserstein_style_loss(target, K.constant(whole), 1.0))
+    in_parts = K.eval(st.wasserstein_style_loss(target, K.constant(part), 1.0,
                                                 rest=st.moments_matrix(K.constant(rest))))
     assert in_parts == pytest.approx(together, rel=1e-9)
 
@@ -133,3 +140,24 @@ def test_the_w2_loss_in_bfloat16_is_float32s_to_the_tolerance_of_the_gram_loss(w
     (loss32, grad32), (loss16, grad16) = outputs[False], outputs[True]
     assert loss16 == pytest.approx(loss32, rel=5e-3)
     assert grad16 @ grad32 / np.linalg.norm(grad16) / np.linalg.norm(grad32) > 0.99
+
+
+def test_a_new_photo_brings_its_own_spreads(weights_path, fresh_graph):
+    """A video's next frame (set_content) is measured against its own feature spreads: the
+    graph fed the new photo gives the loss of a graph built for it."""
+    rng = np.random.default_rng(2)
+    first, second = (rng.uniform(0, 255, (1, 40, 56, 3)) * scale - st.IMAGENET_MEAN_BGR
+                     for scale in (1.0, 0.3))  # the second photo is far less varied
+    painting = rng.uniform(0, 255, (1, 40, 56, 3)) - st.IMAGENET_MEAN_BGR
+    x = second + rng.normal(0, 10, second.shape)
+    settings = st.LossSettings(style_loss="w2", fast=True)
+    losses = []
+    for photo in (first, second):
+        K.clear_session()
+        graph = st.build_loss_and_grads(photo, [painting], weights_path, settings)
+        before = float(graph.f_outputs([x])[0])
+        graph.set_content(second)
+        losses.append((before, float(graph.f_outputs([x])[0])))
+    (built_first, fed_second), (built_second, _) = losses
+    assert fed_second == pytest.approx(built_second, rel=1e-5)
+    assert abs(built_first - built_second) > 0.05 * built_second  # the spreads do matter

@@ -60,7 +60,8 @@ def test_a_tiles_style_loss_is_the_whole_pictures(weights_path, fresh_graph):
     styled = st.preprocess(painting, WHOLE)
     canvas = st.random_start(WHOLE, seed=3)[0]
     style = tiling.WholeStyle(features=graph.features, weights=positions,
-                              canvas=tiles.Canvas(canvas, grid), paintings=[styled], masks=None,
+                              canvas=tiles.Canvas(canvas, grid), photo=st.preprocess(photo, WHOLE),
+                              paintings=[styled], masks=None,
                               tile=TILE, overlap=OVERLAP)
     x = st.random_start(tile_shape, seed=4).astype(np.float32)
     got = []
@@ -93,6 +94,32 @@ def test_a_tiles_style_loss_is_the_whole_pictures(weights_path, fresh_graph):
     whole = weighted_grams(styled, np.ones(WHOLE), weights_path)
     for a, b, w in zip(*pieces, whole):
         assert np.abs(a + b - w).sum() / np.abs(w).sum() < 0.1
+
+
+def test_with_w2_every_tile_is_measured_against_the_whole_photos_spreads(weights_path,
+                                                                          fresh_graph):
+    """--style-loss w2 divides by the photo's feature spreads: in a tile, the whole photo's
+    (numpy's covariance of its features), not the tile's own, so no tile pulls harder."""
+    photo = st.preprocess(files.load_image(CONTENT), WHOLE)
+    loss = st.LossSettings(fast=True, style_layers=LAYERS, style_loss="w2")
+    grid = tiles.tile_grid(WHOLE, TILE, OVERLAP)
+    tile = grid[1]
+    graph, positions = tiling.tile_graph(photo[:, tile.top:tile.top + tile.height,
+                                               tile.left:tile.left + tile.width],
+                                         1, weights_path, loss, WHOLE)
+    spreads = graph.features.photo_spreads
+    own = [K.get_value(spreads[name]) for name in LAYERS]
+    style = tiling.WholeStyle(features=graph.features, weights=positions,
+                              canvas=tiles.Canvas(photo[0], grid), photo=photo,
+                              paintings=[st.preprocess(files.load_image(STYLE), WHOLE)],
+                              masks=None, tile=TILE, overlap=OVERLAP)
+    style.aim_at(1)
+    got = [K.get_value(spreads[name]) for name in LAYERS]
+    K.clear_session()
+    want = [np.trace(np.cov(f.T, bias=True)) for f in features(photo, LAYERS, weights_path)]
+    # Only the features near the pieces' edges differ (as for the Gram matrices above).
+    assert got == pytest.approx(want, rel=0.05)
+    assert own != pytest.approx(want, rel=0.05)  # the tile's own would have been wrong
 
 
 class Recorder(Watcher):
@@ -278,7 +305,8 @@ def test_blended_scaled_paintings_style_losses_in_a_tile(weights_path, fresh_gra
         WHOLE)
     style = tiling.WholeStyle(
         features=graph.features, weights=positions,
-        canvas=tiles.Canvas(st.random_start(WHOLE, seed=3)[0], grid), paintings=paintings,
+        canvas=tiles.Canvas(st.random_start(WHOLE, seed=3)[0], grid),
+        photo=st.preprocess(photo, WHOLE), paintings=paintings,
         masks=None, tile=TILE, overlap=OVERLAP)
     style.aim_at(1)
     x = st.random_start(tile_shape, seed=4).astype(np.float32)
