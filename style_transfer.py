@@ -155,8 +155,8 @@ class Features:
     photo: object                  # the variable to set for another photo of the same size ...
     features_of: object = None     # ... through this function (fast path), or as it is
     grams_of: object = None        # (fast path) [image, weights] -> its weighted Gram matrices
-    style_rest: list = None        # (w2, the package's tiles) per painting {layer: the others'
-    photo_spreads: dict = None     # part of the picture's moments}; (w2) {layer: photo's spread}
+    style_rest: list = None        # (w2, tiles) per painting {layer: the other tiles' moments}
+    photo_spreads: dict = None     # (w2) {layer: the photo's features' spread}
 
     def set_content(self, array):
         """Another photo of the same size (a video's next frame), without a new graph."""

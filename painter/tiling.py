@@ -176,7 +176,8 @@ class TiledStage:
         (self.graph, weights), _ = painter.easel.get(key, build)
         self.style = WholeStyle(
             features=self.graph.features, weights=weights, canvas=self.canvas,
-            photo=st.preprocess(self.photo, shape), paintings=[st.preprocess(painting, painting_shape) for painting, painting_shape
+            photo=st.preprocess(self.photo, shape),
+            paintings=[st.preprocess(painting, painting_shape) for painting, painting_shape
                        in zip(run.styles, painting_shapes(shape, run.styles,
                                                           style_scale=how.style_scale,
                                                           style_shape=how.style_shape))],
