@@ -17,9 +17,8 @@ Run it:
     python style_transfer.py --help
 
 Each iteration prints the loss and its parts and saves the picture so far; the final image goes
-to --output, with a comparison sheet, an animated GIF of the run and a plot of its loss beside
-it. Add --fast to compute the photo's and the paintings' features once instead of at every
-step: the same loss, 2.4x sooner.
+to --output, with a comparison sheet, a GIF of the run and a plot of its loss. Add --fast to
+compute the photo's and paintings' features once, not at every step: the same loss, 2.4x sooner.
 
 The tutorial's code no longer runs as written: Keras 3 dropped `K.placeholder` and
 `K.gradients`, TensorFlow 2 runs eagerly, and `scipy.misc.imsave` is gone. We keep its shape
@@ -227,10 +226,8 @@ def style_loss(style_gram, combination, height, width, weights=None):
     the image's 3 channels and pixel count for every layer. We keep it so the weights above
     mean what they meant in the video.
 
-    A Gram matrix is one way to say what "style" is; section 8's wasserstein_style_loss is a
-    second (--style-loss w2): it asks the result's features to be *distributed* like the
-    painting's (their means and spreads), which repaints the photo more than a Gram matrix does.
-    """
+    A Gram matrix is one way to say what "style" is; section 8's wasserstein_style_loss
+    (--style-loss w2) asks the features to be *distributed* like the painting's: more painted."""
     C = gram_matrix(combination, weights)
     channels = 3
     size = height * width
@@ -250,14 +247,11 @@ def total_variation_loss(x, height, width, weights=None):
 # 5. The loss and its gradient
 # ---------------------------------------------------------------------------------------------
 def total_loss(features, settings, size_scale, weights=None):
-    """The tutorial's weighted sum of content, style and total variation losses, in parts.
-
-    Returns {part: tensor}, whose sum is the loss: "content", "style 1" (one per painting,
-    each counting by its share of the blend) and "total variation". The weights are the
-    tutorial's at its 512 px; `size_scale` says how many times smaller this picture is, and
-    loss_weights_for_size (section 8) adjusts them. `weights` (section 8's PositionWeights)
-    count each position by a weight; None: every position alike, as in the tutorial.
-    """
+    """The tutorial's weighted sum of content, style and total variation losses, in parts:
+    {part: tensor}, "content", "style 1" (one per painting, counting by its share of the blend)
+    and "total variation". The weights are the tutorial's at 512 px; `size_scale` says how many
+    times smaller this picture is (loss_weights_for_size). `weights` (section 8's
+    PositionWeights) count each position by a weight; None: every position alike."""
     height, width = K.int_shape(features.combination_image)[1:3]
     count = len(features.style_grams)
     weights = weights or PositionWeights(whole=(height, width), styles=(None,) * count)
@@ -265,7 +259,7 @@ def total_loss(features, settings, size_scale, weights=None):
                                                       settings.tv_weight, size_scale)
     blend = normalise_blend(settings.style_blend or [1.0] * count)
     layer = settings.content_layer
-    parts = {"content": content_weight * content_loss(
+    parts = {"content": content_weight * photo_hold(features, settings, blend) * content_loss(
         features.content, features.combination[layer], at_layer(weights.pixels, layer))}
     for i, (grams, share) in enumerate(zip(features.style_grams, blend)):
         sl = 0.0
@@ -341,12 +335,8 @@ class Evaluator:
         self.parts = list(parts)
         self.on_evaluation = on_evaluation
         self.evaluations = 0
-        self.best_x = None
-        self.best_loss = np.inf
-        self.best_parts = {}
-        self.x = None
-        self.loss_value = None
-        self.grad_values = None
+        self.best_x, self.best_loss, self.best_parts = None, np.inf, {}  # the best point yet
+        self.x = self.loss_value = self.grad_values = None  # the last point's, cached
         self.part_values = {}
 
     def _evaluate(self, x):
@@ -419,11 +409,9 @@ def optimize_continuous(evaluator, x, iterations, on_iteration, bounds=None):
 # ---------------------------------------------------------------------------------------------
 @contextmanager
 def layer_precision(bfloat16):
-    """Layers made inside compute in bfloat16 (their weights kept in float32) if asked.
-
-    bfloat16 keeps float32's range with 8 bits of mantissa: CPUs with AVX512_BF16 or AMX (and
-    GPUs) multiply it about twice as fast. The loss is still summed in float32 (the features
-    are cast back first): within about 0.1% of float32's."""
+    """Layers made inside compute in bfloat16 (weights kept in float32) if asked: float32's
+    range with 8 bits of mantissa, about twice as fast on CPUs with AVX512_BF16 or AMX (and
+    GPUs). The loss is still summed in float32: within about 0.1% of float32's."""
     if not bfloat16:  # as they are: float32, or float64 where a test checks gradients
         yield
         return
@@ -438,9 +426,8 @@ def layer_precision(bfloat16):
 def fast_features(content_array, style_arrays, weights_path, settings):
     """The tutorial's features, but the photo's and the paintings' computed once, up front.
 
-    They never change, so sending them through VGG16 at every evaluation (as the tutorial
-    does) triples the work for nothing. Here only the result goes through the network; the
-    photo and each painting go through it once, at their own size (--style-scale)."""
+    They never change: sending them through VGG16 at every evaluation, as the tutorial does,
+    triples the work. Here only the result does; they go once, at their own size (--style-scale)."""
     combination_image = K.placeholder(content_array.shape)
     with layer_precision(settings.bfloat16):
         model = vgg16(combination_image, weights_path)
@@ -496,14 +483,11 @@ def normalise_blend(weights):
 
 def loss_weights_for_size(content_weight, tv_weight, scale):
     """The content and total variation weights for a picture `scale` times smaller (in length)
-    than the tutorial's 512 px, so that they mean what they meant there.
-
-    The style loss does not grow with the size: its Gram matrices grow with the number of
-    positions and it divides by that number squared. The content loss sums over positions: a
-    picture s times smaller has s**2 times fewer, so its weight is s**2 times larger here. The
-    total variation loss sums (difference**2)**1.25: s**2 times fewer pixels with differences s
-    times larger, s**-2 * s**2.5 = s**0.5, so its weight is s**-0.5 times. So one set of
-    weights paints the same picture at 192 px as at 512 or 2048."""
+    than the tutorial's 512 px, so that one set of weights paints alike at 192, 512 or 2048 px.
+    The style loss divides its sums by the positions squared: it does not grow with the size.
+    The content loss sums over s**2 times fewer positions: its weight s**2 times larger. The
+    total variation loss sums (difference**2)**1.25 over s**2 times fewer pixels, differences
+    s times larger: s**0.5 times as large, its weight s**-0.5 times."""
     return content_weight * scale ** 2, tv_weight * scale ** -0.5
 
 
@@ -542,11 +526,9 @@ def mask_weights(masks, shape):
     the scale of a whole picture's and an all-white mask changes nothing."""
     if masks is None:
         return None
-    styles = []
-    for mask in masks:
-        square = np.square(resize_mask(mask, shape))
-        styles.append(K.constant((square / np.mean(square))[np.newaxis, :, :, np.newaxis]))
-    return PositionWeights(whole=tuple(shape), styles=tuple(styles))
+    squares = [np.square(resize_mask(mask, shape)) for mask in masks]
+    return PositionWeights(whole=tuple(shape), styles=tuple(
+        K.constant((square / np.mean(square))[np.newaxis, :, :, np.newaxis]) for square in squares))
 
 
 # A second style statistic (--style-loss w2): a picture can match a painting's Gram matrices
@@ -556,7 +538,10 @@ def mask_weights(masks, shape):
 # of the features with a 1 appended, so masks, blends and tiles take it like a Gram matrix.
 # A vivid painting must pull harder than a quiet one, as it does in the Gram loss: one k times
 # as spread out as the photo pulls k**W2_PULL times as hard (1.5 met neural-style on its pairs).
+# Past W2_HOLD (about the most a painting pulls on those pairs) a soft photo under a far more
+# varied painting (a cat under swirls) would be pulled away: it holds on the harder.
 W2_PULL = 1.5
+W2_HOLD = 3.5
 
 
 def moments_matrix(x, weights=None):
@@ -581,20 +566,35 @@ def mean_and_covariance(moments):
 def wasserstein_style_loss(style_moments, combination, photo_spread, weights=None, rest=None):
     """Squared 2-Wasserstein distance between Gaussians with the painting's and the result's
     feature means and covariances, |m1 - m2|^2 + tr(C1 + C2 - 2 (C1^1/2 C2 C1^1/2)^1/2), over
-    the painting's spread tr(C1) (so that every layer counts alike), times how many times as
-    spread out as the photo the painting is (`photo_spread`: its trace; at least a hundredth
-    of the painting's) to the power W2_PULL. `rest`: moments of the rest of the picture the
-    result is a part of (the package's tiles)."""
+    the painting's spread tr(C1) (so that every layer counts alike), times its pull on the
+    photo (`photo_spread`: its tr(C)). `rest`: moments of the rest of the picture the result
+    is a part of (the package's tiles)."""
     moments = moments_matrix(combination, weights)
     style_mean, style_cov = mean_and_covariance(style_moments)
     mean, cov = mean_and_covariance(moments if rest is None else moments + rest)
     values, vectors = tf.linalg.eigh(tf.stop_gradient(style_cov))  # the painting's: constant
     root = (vectors * K.sqrt(K.maximum(values, 0.0))) @ tf.transpose(vectors)
     product = root @ cov @ root
-    # The trace of a square root is the sum of the square roots of the eigenvalues; only
-    # eigenvalues (not eigenvectors) are differentiated, which stays stable when they repeat.
-    eigenvalues = tf.linalg.eigvalsh((product + tf.transpose(product)) / 2)
+    # The trace of a square root is the sum of the eigenvalues' square roots (eigenvalues alone
+    # stay stable when they repeat), in float64: float32's rounding noise stops L-BFGS early.
+    eigenvalues = tf.linalg.eigvalsh(tf.cast((product + tf.transpose(product)) / 2, "float64"))
+    root_trace = K.cast(K.sum(K.sqrt(K.maximum(eigenvalues, 1e-8))), cov.dtype)
     spread = tf.linalg.trace(style_cov)
-    varied = spread / K.maximum(K.cast(photo_spread, spread.dtype), 0.01 * spread)
     return (K.sum(K.square(mean - style_mean)) + spread + tf.linalg.trace(cov)
-            - 2 * K.sum(K.sqrt(K.maximum(eigenvalues, 1e-8)))) / spread * varied ** W2_PULL
+            - 2 * root_trace) / spread * pull(spread, photo_spread)
+
+
+def pull(spread, photo_spread):
+    """How hard a painting pulls a photo: their spreads' ratio (the photo's at least a hundredth
+    of the painting's) to the power W2_PULL."""
+    return (spread / K.maximum(K.cast(photo_spread, spread.dtype), 0.01 * spread)) ** W2_PULL
+
+
+def photo_hold(features, settings, blend):
+    """How many times the content loss counts: 1, or (w2) the paintings' mean pull / W2_HOLD."""
+    if features.photo_spreads is None:
+        return 1.0
+    pulls = [share * pull(tf.linalg.trace(mean_and_covariance(grams[name])[1]),
+                          features.photo_spreads[name])
+             for grams, share in zip(features.style_grams, blend) for name in settings.style_layers]
+    return K.maximum(sum(pulls) / len(settings.style_layers) / W2_HOLD, 1.0)

@@ -161,3 +161,43 @@ def test_a_new_photo_brings_its_own_spreads(weights_path, fresh_graph):
     (built_first, fed_second), (built_second, _) = losses
     assert fed_second == pytest.approx(built_second, rel=1e-5)
     assert abs(built_first - built_second) > 0.05 * built_second  # the spreads do matter
+
+
+def test_a_soft_photo_under_a_vivid_painting_holds_on_as_hard_as_it_is_pulled(weights_path,
+                                                                              fresh_graph):
+    """photo_hold against numpy's covariance of VGG16's own features: the paintings' pull
+    ((their spread over the photo's) ** W2_PULL, by their shares, the mean over the style
+    layers) over W2_HOLD; 1 for a photo as varied as the paintings, and for the Gram loss."""
+    rng = np.random.default_rng(3)
+    vivid, quiet = (rng.uniform(0, 255, (1, 64, 96, 3)) * scale - st.IMAGENET_MEAN_BGR
+                    for scale in (1.0, 0.1))
+    paintings = [rng.uniform(0, 255, (1, 64, 96, 3)) - st.IMAGENET_MEAN_BGR for _ in range(2)]
+    layers = ("block1_conv1", "block4_conv1")
+    vgg = st.vgg16(K.placeholder((1, None, None, 3)), weights_path)
+    features_of = K.function([vgg.input], [vgg.get_layer(name).output for name in layers])
+
+    def spreads(image):
+        return [np.trace(np.cov(f.reshape(-1, f.shape[-1]).T.astype(np.float64), bias=True))
+                for f in features_of([image])]
+    blend = (0.25, 0.75)  # --style-blend 1 3
+    painted = [spreads(painting) for painting in paintings]
+
+    def expected(photo):
+        pulls = [share * (painting[j] / photo[j]) ** st.W2_PULL
+                 for share, painting in zip(blend, painted) for j in range(len(layers))]
+        return max(1.0, np.sum(pulls) / len(layers) / st.W2_HOLD)
+    photos = {name: (photo, expected(spreads(photo)))
+              for name, photo in (("vivid", vivid), ("quiet", quiet))}
+    settings = st.LossSettings(style_loss="w2", fast=True, content_layer="block4_conv2",
+                               style_layers=layers)
+    holds = {}
+    for name, (photo, hold) in photos.items():
+        K.clear_session()
+        features = st.fast_features(photo, paintings, weights_path, settings)
+        holds[name] = float(K.eval(st.photo_hold(features, settings, list(blend))))
+        assert holds[name] == pytest.approx(hold, rel=1e-3)
+    assert holds["vivid"] == 1.0 and holds["quiet"] > 1.5  # the quiet photo holds on
+    gram = st.LossSettings(fast=True, content_layer="block4_conv2")
+    K.clear_session()
+    assert st.photo_hold(st.fast_features(quiet, paintings, weights_path, gram), gram,
+                         list(blend)) == 1.0
