@@ -28,7 +28,9 @@ BUILD_SECONDS = 5.0     # VGG16 and the loss's graph, once a stage (the studio m
 # --style-loss w2 adds, at each style layer of C channels, eigendecompositions of C x C
 # matrices (forward and back) whatever the picture's size. Timed on 2026-12-07 (2 cores, one
 # layer's loss and gradient beside the matrix rate, in one process): 143 to 256 times C**3
-# FLOPs' time for 512 and 256 channels (0.34 s for 512 at 57 GFLOP/s).
+# FLOPs' time for 512 and 256 channels (0.34 s for 512 at 57 GFLOP/s). Timed again with the
+# square roots' eigenvalues in float64, the same day on an idle machine: 113 to 122 for 512
+# channels, 176 to 215 for 256 (0.10 s for 512 at 150 GFLOP/s), so 150 still holds.
 W2_FLOPS_PER_CHANNEL_CUBED = 150
 START_SECONDS = 6.0     # the imports, the files read, the first evaluation (make bench)
 
