@@ -205,7 +205,8 @@ def add_ladder_options(run):
     run.add_argument("--iterations", type=whole_number(1, maximum=1_000_000), nargs="+",
                      metavar="N",
                      help=f"how many times to report and save: every {EVALS_PER_ITERATION} "
-                          f"loss-and-gradient evaluations (default: {ITERATIONS}). With "
+                          f"loss-and-gradient evaluations (default: {ITERATIONS}; "
+                          f"--recipe painted: {RECIPES['painted'].iterations}). With "
                           "--scales, one number per size, or one for the first size that "
                           "halves at each larger one (10 gives 10 5 3 2)")
     run.add_argument("--restarts", action="store_true",
