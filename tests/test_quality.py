@@ -1,6 +1,6 @@
 """The yardstick (painter/quality.py, tools/yardstick.py): the sliced Wasserstein distance against
 its formula in numpy, zero for a picture against itself, the same numbers twice, a painted
-picture nearer the painting than the photo, and a bad path in one line."""
+picture nearer the painting than the photo, a bad path in one line, and the bench's --ref."""
 import numpy as np
 import pytest
 
@@ -65,3 +65,23 @@ def test_a_bad_path_is_one_line(tmp_path, capsys):
     import yardstick as tool  # tools/yardstick.py
     status = tool.main([CONTENT, STYLE, str(tmp_path / "nope.png")])
     assert_one_line_error(status, capsys.readouterr().err, "nope.png", "no such file")
+
+
+def test_the_bench_takes_neural_styles_examples_or_a_clone_holding_them(tmp_path, capsys):
+    import bench_quality  # tools/bench_quality.py
+    examples = tmp_path / "neural-style" / "examples"
+    for folder, names, suffix in [("inputs", ["golden_gate", "tubingen", "the_scream",
+                                              "shipwreck", "starry_night"], ".jpg"),
+                                  ("outputs", [p[2] for p in bench_quality.REFERENCE_PAIRS],
+                                   ".png")]:
+        (examples / folder).mkdir(parents=True)
+        for name in names:
+            (examples / folder / f"{name}{suffix}").write_bytes(b"")
+    from_clone = bench_quality.pairs(tmp_path / "neural-style")
+    assert from_clone == bench_quality.pairs(examples)
+    assert [p[3] for p in from_clone] == [examples / "outputs" / f"{p[2]}.png"
+                                          for p in bench_quality.REFERENCE_PAIRS]
+    (examples / "outputs" / "tubingen_starry.png").unlink()
+    status = bench_quality.main(["--ref", str(examples), "--out", str(tmp_path / "out")])
+    assert_one_line_error(status, capsys.readouterr().err, "tubingen_starry.png", "--ref")
+    assert not (tmp_path / "out").exists()  # refused: nothing written
