@@ -11,10 +11,11 @@ writes a labelled sheet per pair (photo, painting, then each picture) and result
 
 Without --ref it runs on the project's own pictures. With --ref, a folder laid out like
 neural-style's examples/ (inputs/ and outputs/, as ../shared/reference/neural-style/examples),
-or one holding it (a clone of jcjohnson/neural-style, ../shared/reference/neural-style), it runs on neural-style's five published pairs, adds
-neural-style's picture to each, and checks the targets of `--recipe painted` against it: at most
-its distance at block1_conv1 to block4_conv1, at most 1.1x at block5_conv1, a content distance
-at most 1.25x, in at most 3x --quick's time on the same pair. Pairs marked held out were kept
+or one holding it (a clone of jcjohnson/neural-style, ../shared/reference/neural-style), it
+runs on neural-style's five published pairs, adds neural-style's picture to each, and checks
+the targets of `--recipe painted` against it: at most its distance at block1_conv1 to
+block4_conv1, at most 1.1x at block5_conv1, a content distance at most 1.25x, in at most 3x
+--quick's time on the same pair. Pairs marked held out were kept
 out of the recipe's tuning (BENCHMARKS.md) and are reported apart.
 """
 import argparse
