@@ -41,10 +41,11 @@ RECIPES = {
                            "photo's colours and shapes kept",
                    content_layer="block4_conv2", content_weight=0.25),
     # Chosen by the yardstick and by eye on four of neural-style's five pairs (BENCHMARKS.md:
-    # what was tried); the fifth and the project's own pairs were kept out. The w2 loss of each
-    # layer is about 0.1 to 10 and the content loss at block4_conv2 about 1e10, hence the
-    # weights' sizes. 8 iterations (8 at half size, 4 at full), not 10: the same distances on
-    # the Golden Gate under The Starry Night in 196 s, not 264 s (BENCHMARKS.md).
+    # what was tried); the fifth and two of the project's own pairs were kept out (the cat
+    # chose W2_HOLD). The w2 loss of each layer is about 0.1 to 10 and the content loss at
+    # block4_conv2 about 1e10, hence the weights' sizes. 8 iterations (8 at half size, 4 at
+    # full), not 10: the same distances on the Golden Gate under The Starry Night in 196 s,
+    # not 264 s (BENCHMARKS.md).
     "painted": Recipe(summary="repainted in the painting's own colours and strokes, as "
                               "neural-style paints: its features distributed like the "
                               "painting's (--style-loss w2) at the first conv of each block, "
